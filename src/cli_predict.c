@@ -1,0 +1,11 @@
+/* Placeholder until the subcommand lands; replace this whole file. */
+#include <stdio.h>
+
+#include "cli.h"
+
+int kf_cli_predict(int argc, char **argv) {
+    (void)argc;
+    (void)argv;
+    fprintf(stderr, "kinfer predict: not available in this build yet\n");
+    return 2;
+}

@@ -1,0 +1,303 @@
+/* kf_batcher: queue + engine thread. See kf_batcher.h. The queue is an
+ * intrusive singly linked list of the caller's jobs (no allocation per job);
+ * one mutex and one condition variable (CLOCK_MONOTONIC) guard it. */
+#include "kf_batcher.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct kf_batcher {
+    kf_batcher_params_t p;
+    char name[128];
+    size_t target; /* rows that close a batch at once */
+    kf_batch_compute_t c;
+    kf_batch_done_fn on_done;
+    void *opaque;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+    int stopping;
+    kf_batch_job_t *head, *tail;
+    size_t queued_jobs, queued_rows;
+    kf_batcher_stats_t st;
+};
+
+static int64_t mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t unix_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+kf_batcher_params_t kf_batcher_default_params(void) {
+    kf_batcher_params_t p;
+    memset(&p, 0, sizeof(p));
+    p.max_batch = 64;
+    p.max_queue_delay_ms = 5;
+    p.max_queued_jobs = 65536;
+    p.name = "model";
+    return p;
+}
+
+size_t kf_batcher_max_batch_for(size_t budget_bytes, size_t bytes_per_row, size_t cap) {
+    size_t n = bytes_per_row ? budget_bytes / bytes_per_row : (cap ? cap : 1);
+    if (cap && n > cap)
+        n = cap;
+    return n ? n : 1;
+}
+
+/* ---- engine thread ------------------------------------------------------ */
+
+static void fail_all(kf_batcher_t *b, kf_batch_job_t *jobs, kf_status_t st, const char *err,
+                     const kf_batch_info_t *info) {
+    while (jobs) {
+        kf_batch_job_t *nx = jobs->next;
+        jobs->next = NULL;
+        b->on_done(b->opaque, jobs, st, NULL, info, err);
+        jobs = nx;
+    }
+}
+
+static void run_batch(kf_batcher_t *b, kf_batch_job_t *jobs, size_t rows, size_t njobs,
+                      int64_t start_us) {
+    char err[256] = "";
+    kf_batch_info_t info = {rows, njobs, 0, 0};
+    void *in[KF_BATCH_MAX_IO] = {0};
+    const void *out[KF_BATCH_MAX_IO] = {0};
+    kf_status_t st = b->c.prepare(b->c.ctx, rows, in, err, sizeof(err));
+    if (st == KF_OK) {
+        size_t off = 0;
+        for (kf_batch_job_t *j = jobs; j; j = j->next) {
+            for (size_t i = 0; i < b->c.n_inputs; i++)
+                memcpy((char *)in[i] + off * b->c.in_row_bytes[i], j->in[i],
+                       j->rows * b->c.in_row_bytes[i]);
+            off += j->rows;
+        }
+        st = b->c.run(b->c.ctx, rows, out, err, sizeof(err));
+    }
+    int64_t end_us = mono_us();
+    info.compute_us = end_us - start_us;
+    pthread_mutex_lock(&b->mu);
+    b->st.batches++;
+    b->st.rows += rows;
+    b->st.jobs += njobs;
+    if (st != KF_OK)
+        b->st.failed += njobs;
+    pthread_mutex_unlock(&b->mu);
+    if (st != KF_OK) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "%s: batch of %zu rows failed: %s", b->name, rows,
+                 err[0] ? err : kf_status_str(st));
+        while (jobs) {
+            kf_batch_job_t *nx = jobs->next;
+            jobs->next = NULL;
+            info.queue_us = start_us - jobs->enqueued_us;
+            b->on_done(b->opaque, jobs, KF_ERR_INTERNAL, NULL, &info, msg);
+            jobs = nx;
+        }
+        return;
+    }
+    size_t off = 0;
+    while (jobs) {
+        kf_batch_job_t *nx = jobs->next;
+        const void *mine[KF_BATCH_MAX_IO] = {0};
+        for (size_t i = 0; i < b->c.n_outputs; i++)
+            mine[i] = (const char *)out[i] + off * b->c.out_row_bytes[i];
+        off += jobs->rows;
+        info.queue_us = start_us - jobs->enqueued_us;
+        jobs->next = NULL;
+        b->on_done(b->opaque, jobs, KF_OK, mine, &info, NULL);
+        jobs = nx;
+    }
+}
+
+static void *engine_main(void *arg) {
+    kf_batcher_t *b = arg;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        while (!b->head && !b->stopping)
+            pthread_cond_wait(&b->cv, &b->mu);
+        if (!b->head)
+            break; /* stopping and drained */
+        int64_t close_at = b->head->enqueued_us + (int64_t)b->p.max_queue_delay_ms * 1000;
+        while (b->queued_rows < b->target && !b->stopping) {
+            int64_t now = mono_us();
+            if (now >= close_at)
+                break;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t ns = (int64_t)ts.tv_nsec + (close_at - now) * 1000;
+            ts.tv_sec += (time_t)(ns / 1000000000);
+            ts.tv_nsec = (long)(ns % 1000000000);
+            pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+        }
+        /* take jobs in order while they fit */
+        kf_batch_job_t *run = NULL, **rt = &run, *late = NULL, **lt = &late;
+        size_t rows = 0, njobs = 0, nlate = 0;
+        int64_t wall = unix_us();
+        while (b->head && rows < b->target && rows + b->head->rows <= b->p.max_batch) {
+            kf_batch_job_t *j = b->head;
+            b->head = j->next;
+            if (!b->head)
+                b->tail = NULL;
+            b->queued_jobs--;
+            b->queued_rows -= j->rows;
+            j->next = NULL;
+            if (j->deadline_unix_us > 0 && wall > j->deadline_unix_us) {
+                *lt = j;
+                lt = &j->next;
+                nlate++;
+            } else {
+                *rt = j;
+                rt = &j->next;
+                rows += j->rows;
+                njobs++;
+            }
+        }
+        b->st.deadline_exceeded += nlate;
+        pthread_mutex_unlock(&b->mu);
+        int64_t start = mono_us();
+        if (late) {
+            char msg[200];
+            snprintf(msg, sizeof(msg), "%s: deadline exceeded before the job ran", b->name);
+            kf_batch_info_t li = {0, 0, 0, 0};
+            fail_all(b, late, KF_ERR_TIMEOUT, msg, &li);
+        }
+        if (run)
+            run_batch(b, run, rows, njobs, start);
+        pthread_mutex_lock(&b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return NULL;
+}
+
+/* ---- public API --------------------------------------------------------- */
+
+kf_batcher_t *kf_batcher_new(const kf_batcher_params_t *params, const kf_batch_compute_t *compute,
+                             kf_batch_done_fn on_done, void *opaque, char *err,
+                             size_t err_size) {
+    kf_batcher_params_t p = params ? *params : kf_batcher_default_params();
+    if (!compute || !compute->prepare || !compute->run || !on_done ||
+        compute->n_inputs > KF_BATCH_MAX_IO || compute->n_outputs > KF_BATCH_MAX_IO ||
+        p.max_batch == 0 || p.max_queue_delay_ms < 0 || p.max_queued_jobs == 0) {
+        snprintf(err, err_size, "batcher: invalid parameters or compute interface");
+        return NULL;
+    }
+    kf_batcher_t *b = calloc(1, sizeof(*b));
+    if (!b) {
+        snprintf(err, err_size, "batcher: out of memory");
+        return NULL;
+    }
+    b->p = p;
+    snprintf(b->name, sizeof(b->name), "%s", p.name ? p.name : "model");
+    b->p.name = b->name;
+    b->target = p.max_batch;
+    size_t best = 0;
+    for (int i = 0; i < KF_BATCH_MAX_PREFERRED && p.preferred[i]; i++)
+        if (p.preferred[i] <= p.max_batch && p.preferred[i] > best)
+            best = p.preferred[i];
+    if (best)
+        b->target = best;
+    b->c = *compute;
+    b->on_done = on_done;
+    b->opaque = opaque;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int ok = pthread_mutex_init(&b->mu, NULL) == 0;
+    if (ok && pthread_cond_init(&b->cv, &ca) != 0) {
+        pthread_mutex_destroy(&b->mu);
+        ok = 0;
+    }
+    pthread_condattr_destroy(&ca);
+    if (!ok) {
+        free(b);
+        snprintf(err, err_size, "batcher %s: cannot create mutex", p.name ? p.name : "");
+        return NULL;
+    }
+    if (pthread_create(&b->th, NULL, engine_main, b) != 0) {
+        pthread_cond_destroy(&b->cv);
+        pthread_mutex_destroy(&b->mu);
+        snprintf(err, err_size, "batcher %s: cannot start engine thread", b->name);
+        free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void kf_batcher_free(kf_batcher_t *b) {
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->mu);
+    b->stopping = 1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    pthread_join(b->th, NULL);
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+    free(b);
+}
+
+kf_status_t kf_batcher_push(kf_batcher_t *b, kf_batch_job_t *job, char *err, size_t err_size) {
+    if (!b || !job || job->rows == 0) {
+        snprintf(err, err_size, "batcher: job with no rows");
+        return KF_ERR_INVALID_ARG;
+    }
+    if (job->rows > b->p.max_batch) {
+        snprintf(err, err_size, "%s: job has %zu rows, more than max_batch %zu", b->name,
+                 job->rows, b->p.max_batch);
+        return KF_ERR_LIMIT;
+    }
+    job->next = NULL;
+    job->enqueued_us = mono_us();
+    pthread_mutex_lock(&b->mu);
+    if (b->queued_jobs >= b->p.max_queued_jobs || b->stopping) {
+        pthread_mutex_unlock(&b->mu);
+        snprintf(err, err_size, "%s: %s (%zu jobs queued)", b->name,
+                 b->stopping ? "batcher is stopping" : "queue full", b->p.max_queued_jobs);
+        return KF_ERR_LIMIT;
+    }
+    if (b->tail)
+        b->tail->next = job;
+    else
+        b->head = job;
+    b->tail = job;
+    b->queued_jobs++;
+    size_t before = b->queued_rows;
+    b->queued_rows += job->rows;
+    /* wake the engine for a new first job or when the batch is full */
+    if (before == 0 || b->queued_rows >= b->target)
+        pthread_cond_signal(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    return KF_OK;
+}
+
+size_t kf_batcher_max_batch(const kf_batcher_t *b) { return b ? b->p.max_batch : 0; }
+
+size_t kf_batcher_queued(kf_batcher_t *b) {
+    if (!b)
+        return 0;
+    pthread_mutex_lock(&b->mu);
+    size_t n = b->queued_jobs;
+    pthread_mutex_unlock(&b->mu);
+    return n;
+}
+
+kf_batcher_stats_t kf_batcher_stats(kf_batcher_t *b) {
+    kf_batcher_stats_t s = {0, 0, 0, 0, 0};
+    if (!b)
+        return s;
+    pthread_mutex_lock(&b->mu);
+    s = b->st;
+    pthread_mutex_unlock(&b->mu);
+    return s;
+}

@@ -1,0 +1,162 @@
+/* Unit tests for kf_http: off mode, parameter errors, port collisions,
+ * status codes and content types (requests made with libcurl). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kf_http.h"
+
+typedef struct resp {
+    long code;
+    char ctype[128];
+    char body[4096];
+    size_t len;
+} resp_t;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud) {
+    resp_t *r = ud;
+    size_t k = size * n;
+    size_t room = sizeof(r->body) - 1 - r->len;
+    memcpy(r->body + r->len, p, k < room ? k : room);
+    r->len += k < room ? k : room;
+    r->body[r->len] = '\0';
+    return k;
+}
+
+static resp_t request(int port, const char *method, const char *path) {
+    resp_t r;
+    memset(&r, 0, sizeof(r));
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.code);
+    char *ct = NULL;
+    curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+    if (ct)
+        snprintf(r.ctype, sizeof(r.ctype), "%s", ct);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+static void test_off_and_errors(void **state) {
+    (void)state;
+    char err[256];
+    kf_http_params_t p = kf_http_default_params();
+    assert_int_equal(p.port, 0);
+    assert_string_equal(p.bind_address, "0.0.0.0");
+    kf_http_t *h = kf_http_new(&p, err, sizeof(err));
+    assert_non_null(h);
+    assert_int_equal(kf_http_port(h), 0);
+    kf_http_free(h);
+    kf_http_free(NULL);
+    assert_int_equal(kf_http_port(NULL), 0);
+
+    p.port = 70000;
+    assert_null(kf_http_new(&p, err, sizeof(err)));
+    assert_non_null(strstr(err, "70000"));
+    p.port = KF_HTTP_PORT_ANY;
+    p.bind_address = "localhost:x";
+    assert_null(kf_http_new(&p, err, sizeof(err)));
+    assert_non_null(strstr(err, "'localhost:x'"));
+
+    /* a port already taken is an error naming it */
+    p.bind_address = "127.0.0.1";
+    kf_http_t *a = kf_http_new(&p, err, sizeof(err));
+    assert_non_null(a);
+    int port = kf_http_port(a);
+    assert_true(port > 0);
+    p.port = port;
+    assert_null(kf_http_new(&p, err, sizeof(err)));
+    char want[32];
+    snprintf(want, sizeof(want), "port %d", port);
+    assert_non_null(strstr(err, want));
+    kf_http_free(a);
+}
+
+static int ready_flag(void *ctx, char *reason, size_t size) {
+    int *r = ctx;
+    if (!*r)
+        snprintf(reason, size, "model mnist not loaded");
+    return *r;
+}
+
+static void test_endpoints(void **state) {
+    (void)state;
+    char err[256];
+    int ready = 0;
+    kf_metrics_t *reg = kf_metrics_new();
+    kf_metric_t *c = kf_metrics_counter(reg, "x_total", "X.", NULL, err, sizeof(err));
+    kf_metric_inc(c, NULL, 3);
+    kf_http_params_t p = kf_http_default_params();
+    p.port = KF_HTTP_PORT_ANY;
+    p.bind_address = "127.0.0.1";
+    p.metrics = reg;
+    p.ready = ready_flag;
+    p.ready_ctx = &ready;
+    kf_http_t *h = kf_http_new(&p, err, sizeof(err));
+    assert_non_null(h);
+    int port = kf_http_port(h);
+
+    resp_t r = request(port, "GET", "/metrics");
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.ctype, KF_METRICS_CONTENT_TYPE);
+    assert_string_equal(r.body, "# HELP x_total X.\n# TYPE x_total counter\nx_total 3\n");
+    r = request(port, "HEAD", "/metrics");
+    assert_int_equal(r.code, 200);
+    assert_int_equal(r.len, 0);
+    r = request(port, "GET", "/healthz");
+    assert_int_equal(r.code, 200);
+    assert_string_equal(r.body, "ok\n");
+    r = request(port, "GET", "/readyz");
+    assert_int_equal(r.code, 503);
+    assert_string_equal(r.body, "not ready: model mnist not loaded\n");
+    ready = 1;
+    r = request(port, "GET", "/readyz");
+    assert_int_equal(r.code, 200);
+    r = request(port, "POST", "/metrics");
+    assert_int_equal(r.code, 405);
+    r = request(port, "GET", "/metrics/../etc");
+    assert_int_equal(r.code, 404);
+    r = request(port, "GET", "/");
+    assert_int_equal(r.code, 404);
+    kf_http_free(h);
+
+    /* without a registry or callback: empty metrics, always ready */
+    p.metrics = NULL;
+    p.ready = NULL;
+    h = kf_http_new(&p, err, sizeof(err));
+    assert_non_null(h);
+    r = request(kf_http_port(h), "GET", "/metrics");
+    assert_int_equal(r.code, 200);
+    assert_int_equal(r.len, 0);
+    r = request(kf_http_port(h), "GET", "/readyz");
+    assert_int_equal(r.code, 200);
+    kf_http_free(h);
+    kf_metrics_free(reg);
+}
+
+int main(void) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_off_and_errors),
+        cmocka_unit_test(test_endpoints),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}

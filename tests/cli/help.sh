@@ -12,4 +12,14 @@ set +e
 set -e
 [ $rc -eq 2 ] || { echo "unknown command exited $rc, want 2"; exit 1; }
 "$bin" version | grep -q '^kinfer ' || { echo "kinfer version printed no version"; exit 1; }
+# Each subcommand's --help exits 0 and lists every flag it parses.
+check_flags() {
+  local cmd=$1; shift
+  local h
+  h=$("$bin" "$cmd" --help) || { echo "kinfer $cmd --help failed"; exit 1; }
+  for f in "$@"; do
+    grep -q -- "$f" <<<"$h" || { echo "kinfer $cmd --help does not list $f"; exit 1; }
+  done
+}
+check_flags broker --brokers --topic --log-level --help
 echo "cli help: ok"

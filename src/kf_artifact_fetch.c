@@ -404,6 +404,7 @@ kf_status_t kf_fetch_file(const kf_fetch_params_t *pp, const char *url_in,
             break;
         }
         if (attempt == p->max_retries) {
+            res->unreachable = 1;
             snprintf(errstr, errstr_size, "%s: %s (gave up after %d attempts)", url_in, why,
                      res->attempts);
             outcome = ATT_FAIL;

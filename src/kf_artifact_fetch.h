@@ -48,6 +48,8 @@ typedef struct kf_fetch_result {
     int not_modified;                   /* 1 when the server answered 304 */
     int attempts;                       /* transfers tried */
     int resumed;                        /* attempts that continued with Range */
+    int unreachable;                    /* gave up on connection errors, timeouts or 5xx/429: the
+                                           store is down rather than refusing */
     uint64_t bytes;                     /* size of the destination file */
     char etag[KF_FETCH_ETAG_MAX];       /* ETag of the object, "" when none */
     char sha256[KF_SHA256_HEX_LEN + 1]; /* digest of the downloaded file */

@@ -1,0 +1,92 @@
+/* The wire schemas compiled in. Byte-identical copies of
+ * schemas/inference_request.avsc and schemas/inference_result.avsc
+ * (tests/unit/test_codec_schema.c compares them with the files). */
+#include "kf_codec.h"
+
+static const char request_schema[] =
+    "{\n"
+    "  \"type\": \"record\",\n"
+    "  \"name\": \"InferenceRequest\",\n"
+    "  \"namespace\": \"kinfer.v1\",\n"
+    "  \"doc\": \"One inference job. Every tensor carries its own leading batch dimension (n >= "
+    "1); the worker concatenates jobs along it.\",\n"
+    "  \"fields\": [\n"
+    "    {\"name\": \"id\", \"type\": \"string\", \"doc\": \"Caller's job id, echoed in the "
+    "result.\"},\n"
+    "    {\"name\": \"model\", \"type\": \"string\", \"doc\": \"Model name as registered with the "
+    "worker.\"},\n"
+    "    {\"name\": \"model_version\", \"type\": [\"null\", \"string\"], \"default\": null, "
+    "\"doc\": \"null = the newest version the worker has loaded.\"},\n"
+    "    {\"name\": \"inputs\", \"type\": {\"type\": \"array\", \"items\": {\n"
+    "      \"type\": \"record\", \"name\": \"Tensor\",\n"
+    "      \"doc\": \"Dense row-major little-endian tensor.\",\n"
+    "      \"fields\": [\n"
+    "        {\"name\": \"name\", \"type\": \"string\", \"doc\": \"Graph input/output name; empty "
+    "= positional.\"},\n"
+    "        {\"name\": \"dtype\", \"type\": {\"type\": \"enum\", \"name\": \"DType\",\n"
+    "          \"symbols\": [\"FLOAT32\", \"FLOAT16\", \"BFLOAT16\", \"FLOAT64\", \"INT8\", "
+    "\"UINT8\", \"INT32\", \"INT64\", \"BOOL\"]}},\n"
+    "        {\"name\": \"shape\", \"type\": {\"type\": \"array\", \"items\": \"long\"}},\n"
+    "        {\"name\": \"data\", \"type\": \"bytes\", \"doc\": \"product(shape) * sizeof(dtype) "
+    "bytes.\"}\n"
+    "      ]}}},\n"
+    "    {\"name\": \"deadline_ms\", \"type\": [\"null\", \"long\"], \"default\": null, \"doc\": "
+    "\"Unix epoch milliseconds; past it the job is answered DEADLINE_EXCEEDED, not run.\"},\n"
+    "    {\"name\": \"reply_topic\", \"type\": [\"null\", \"string\"], \"default\": null, \"doc\": "
+    "\"Overrides the worker's output topic for this job.\"},\n"
+    "    {\"name\": \"metadata\", \"type\": {\"type\": \"map\", \"values\": \"string\"}, "
+    "\"default\": {}, \"doc\": \"Opaque caller key/values (trace ids ...), echoed in the "
+    "result.\"}\n"
+    "  ]\n"
+    "}\n";
+
+static const char result_schema[] =
+    "{\n"
+    "  \"type\": \"record\",\n"
+    "  \"name\": \"InferenceResult\",\n"
+    "  \"namespace\": \"kinfer.v1\",\n"
+    "  \"fields\": [\n"
+    "    {\"name\": \"id\", \"type\": \"string\"},\n"
+    "    {\"name\": \"model\", \"type\": \"string\"},\n"
+    "    {\"name\": \"model_version\", \"type\": \"string\", \"doc\": \"The version that actually "
+    "ran (or was asked for, on error).\"},\n"
+    "    {\"name\": \"status\", \"type\": {\"type\": \"enum\", \"name\": \"Status\",\n"
+    "      \"symbols\": [\"OK\", \"INVALID_INPUT\", \"MODEL_NOT_FOUND\", \"DEADLINE_EXCEEDED\", "
+    "\"INTERNAL\"]}},\n"
+    "    {\"name\": \"error\", \"type\": [\"null\", \"string\"], \"default\": null, \"doc\": "
+    "\"Human-readable reason when status != OK.\"},\n"
+    "    {\"name\": \"outputs\", \"type\": {\"type\": \"array\", \"items\": {\n"
+    "      \"type\": \"record\", \"name\": \"Tensor\",\n"
+    "      \"fields\": [\n"
+    "        {\"name\": \"name\", \"type\": \"string\"},\n"
+    "        {\"name\": \"dtype\", \"type\": {\"type\": \"enum\", \"name\": \"DType\",\n"
+    "          \"symbols\": [\"FLOAT32\", \"FLOAT16\", \"BFLOAT16\", \"FLOAT64\", \"INT8\", "
+    "\"UINT8\", \"INT32\", \"INT64\", \"BOOL\"]}},\n"
+    "        {\"name\": \"shape\", \"type\": {\"type\": \"array\", \"items\": \"long\"}},\n"
+    "        {\"name\": \"data\", \"type\": \"bytes\"}\n"
+    "      ]}}},\n"
+    "    {\"name\": \"batch_size\", \"type\": \"int\", \"doc\": \"Rows in the engine batch this "
+    "job ran in (0 if it did not run).\"},\n"
+    "    {\"name\": \"queue_us\", \"type\": \"long\", \"doc\": \"Microseconds from consume to "
+    "batch start.\"},\n"
+    "    {\"name\": \"compute_us\", \"type\": \"long\", \"doc\": \"Microseconds the engine spent "
+    "on the batch.\"},\n"
+    "    {\"name\": \"worker\", \"type\": \"string\", \"doc\": \"Worker instance id (host:pid or "
+    "configured).\"},\n"
+    "    {\"name\": \"source\", \"type\": {\"type\": \"record\", \"name\": \"SourceOffset\", "
+    "\"fields\": [\n"
+    "      {\"name\": \"topic\", \"type\": \"string\"}, {\"name\": \"partition\", \"type\": "
+    "\"int\"}, {\"name\": \"offset\", \"type\": \"long\"}]},\n"
+    "      \"doc\": \"Where the job was read from, for tracing and exactly-once audits.\"},\n"
+    "    {\"name\": \"metadata\", \"type\": {\"type\": \"map\", \"values\": \"string\"}, "
+    "\"default\": {}}\n"
+    "  ]\n"
+    "}\n";
+
+const char *kf_codec_request_schema_json(void) {
+    return request_schema;
+}
+
+const char *kf_codec_result_schema_json(void) {
+    return result_schema;
+}

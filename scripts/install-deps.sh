@@ -27,6 +27,9 @@ test_pkgs=(
   python3-botocore python3-prometheus-client python3-yaml
   clang libclang-rt-14-dev
 )
+# the artifact tests run the npm s3rver S3 server (scripts/install-s3rver.sh)
+test_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 bench_pkgs=(nodejs)
 models_pkgs=(python3-torch python3-onnx python3-numpy nodejs)
 # Debian's nodejs needs the separate npm package; NodeSource's ships npm.
@@ -81,6 +84,7 @@ npm_deps() {
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#wanted[@]} packages present"
   if [ "$mode" = bench ] || [ "$mode" = models ]; then npm_deps; fi
+  if [ "$mode" = all ]; then bash "$(dirname "$0")/install-s3rver.sh"; fi
   exit 0
 fi
 if [ "$mode" = check ]; then
@@ -105,4 +109,5 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -q
 "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 if [ "$mode" = bench ] || [ "$mode" = models ]; then npm_deps; fi
+if [ "$mode" = all ]; then bash "$(dirname "$0")/install-s3rver.sh"; fi
 echo "install-deps: done"

@@ -55,6 +55,10 @@ static const kf_config_key_t keys[] = {
     /* Observability */
     {"metrics.port", KF_CFG_INT, "9464", NULL, 0, 65535,
      "HTTP port for /metrics, /healthz, /readyz (0 = off)"},
+    {"metrics.bind", KF_CFG_STRING, "0.0.0.0", NULL, 0, 0,
+     "numeric IPv4/IPv6 address the metrics HTTP server listens on"},
+    {"metrics.stats_interval_ms", KF_CFG_INT, "5000", NULL, 0, 3600000,
+     "librdkafka statistics interval feeding kinfer_consumer_lag (0 = no lag metric)"},
     {"log.level", KF_CFG_ENUM, "info", "debug|info|warn|error|off", 0, 0, "log level"},
     {"log.format", KF_CFG_ENUM, "text", "text|json", 0, 0, "log line format"},
 

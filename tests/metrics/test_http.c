@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "kf_http.h"
+#include "kf_obs.h"
 
 typedef struct resp {
     long code;
@@ -150,11 +151,64 @@ static void test_endpoints(void **state) {
     kf_metrics_free(reg);
 }
 
+static void test_obs_from_config(void **state) {
+    (void)state;
+    char err[256];
+    kf_config_t *cfg = kf_config_new();
+    assert_non_null(cfg);
+    kf_obs_params_t p = kf_obs_default_params();
+    /* table defaults: 9464 on 0.0.0.0, stats every 5 s */
+    assert_int_equal(kf_obs_params_from_config(&p, cfg, err, sizeof(err)), KF_OK);
+    assert_int_equal(p.port, 9464);
+    assert_string_equal(p.bind_address, "0.0.0.0");
+    assert_int_equal(p.stats_interval_ms, 5000);
+    assert_int_equal(kf_config_load_string(cfg,
+                                           "metrics.port=0\nmetrics.bind=::1\n"
+                                           "metrics.stats_interval_ms=250\n",
+                                           "t.properties", err, sizeof(err)),
+                     KF_OK);
+    assert_int_equal(kf_obs_params_from_config(&p, cfg, err, sizeof(err)), KF_OK);
+    assert_int_equal(p.port, 0);
+    assert_string_equal(p.bind_address, "::1");
+    /* port 0: metrics are counted, nothing listens */
+    kf_obs_t *o = kf_obs_new(&p, err, sizeof(err));
+    assert_non_null(o);
+    assert_int_equal(kf_obs_port(o), 0);
+    assert_int_equal(kf_obs_stats_interval_ms(o), 250);
+    assert_non_null(kf_obs_metrics(o));
+    kf_wmetrics_job(kf_obs_metrics(o), "m", "OK", 1, 1, 1);
+    char *text = NULL;
+    assert_int_equal(kf_metrics_render(kf_obs_registry(o), &text, NULL), KF_OK);
+    assert_non_null(strstr(text, "kinfer_jobs_total{model=\"m\",status=\"OK\"} 1\n"));
+    free(text);
+    kf_obs_free(o);
+    kf_obs_free(NULL);
+    assert_null(kf_obs_metrics(NULL));
+    /* a bad bind address fails and names the keys */
+    p.port = KF_HTTP_PORT_ANY;
+    p.bind_address = "not-an-ip";
+    assert_null(kf_obs_new(&p, err, sizeof(err)));
+    assert_non_null(strstr(err, "metrics.bind=not-an-ip"));
+    /* a value out of range is refused by the table */
+    assert_int_equal(kf_config_load_string(cfg, "metrics.port=70000\n", "t.properties", err,
+                                           sizeof(err)),
+                     KF_ERR_CONFIG);
+    /* the IPv6 loopback serves too (when the host has IPv6) */
+    p.bind_address = "::1";
+    o = kf_obs_new(&p, err, sizeof(err));
+    if (o) {
+        assert_true(kf_obs_port(o) > 0);
+        kf_obs_free(o);
+    }
+    kf_config_free(cfg);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_off_and_errors),
         cmocka_unit_test(test_endpoints),
+        cmocka_unit_test(test_obs_from_config),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

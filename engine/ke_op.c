@@ -64,6 +64,11 @@ static int same_domain(const char *a, const char *b) {
 const ke_op_def_t *ke_op_find(const char *op_type, const char *domain, int opset) {
     size_t n = 0;
     const ke_op_def_t *tab = ke_ops_table(&n);
+    return ke_op_find_in(tab, n, op_type, domain, opset);
+}
+
+const ke_op_def_t *ke_op_find_in(const ke_op_def_t *tab, size_t n, const char *op_type,
+                                 const char *domain, int opset) {
     const ke_op_def_t *best = NULL;
     if (!op_type || !tab) return NULL;
     for (size_t i = 0; i < n; i++) {

@@ -187,7 +187,11 @@ enum {
     KE_OP_VIEW = 1u << 0,
     /* Output 0 may share input 0's buffer (same dtype and numel) when input
      * 0 dies here: run must handle out[0]->data == in[0]->data. */
-    KE_OP_INPLACE = 1u << 1
+    KE_OP_INPLACE = 1u << 1,
+    /* The row honours the "ke_act"/"ke_act_alpha" attributes (Gemm,
+     * MatMul, Conv) and, for MatMul, the optional bias input: the fusion
+     * pass only rewrites into rows that set this. */
+    KE_OP_FUSE_ACT = 1u << 2
 };
 
 typedef struct ke_op_def {
@@ -208,6 +212,9 @@ const ke_op_def_t *ke_ops_table(size_t *n);
 
 /* Lookup as described above; NULL when no row applies. Any thread. */
 const ke_op_def_t *ke_op_find(const char *op_type, const char *domain, int opset);
+/* Same lookup in another table (tests plug fakes in through this). */
+const ke_op_def_t *ke_op_find_in(const ke_op_def_t *tab, size_t n, const char *op_type,
+                                 const char *domain, int opset);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,434 @@
+/* ke_plan: memory planning and the run loop.
+ *
+ * Plan time: the live nodes form a flat array; each runtime value gets a
+ * slot in one arena (greedy best-offset placement by size, buffers whose
+ * lifetimes do not overlap share bytes); VIEW outputs alias their input's
+ * bytes; graph inputs point at the caller's memory during a run; constants
+ * stay in the model. Run time: when the row count changes, affine shapes
+ * and affine shape-arithmetic values are recomputed (a flat loop), then
+ * each node's run is called; outputs are copied to the caller. Nothing is
+ * allocated on the run path. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ke_backend.h"
+#include "ke_model_impl.h"
+
+#define KE_ALIGN 64
+
+typedef struct {
+    int node;                /* graph node index */
+    ke_node_info_t info;
+    void *state;
+    int n_in, n_out;
+    const ke_tensor_t **in;
+    ke_tensor_t **out;
+} plan_node_t;
+
+struct ke_plan {
+    const ke_model_t *m;
+    const ke_graph_t *g;
+    ke_backend_t *be;
+    int max_batch, cur_batch;
+    ke_tensor_t *vt;          /* per value */
+    plan_node_t *nodes;
+    int n_nodes;
+    const ke_tensor_t **in_pool;
+    ke_tensor_t **out_pool;
+    int *upd;  int n_upd;     /* values with batch-dependent shapes */
+    int *aff;  int n_aff;     /* AFFINE values (data recomputed per batch) */
+    int *in_alias;            /* per value: graph input index it aliases, -1 */
+    unsigned char *arena;
+    size_t arena_bytes, per_row, weight_bytes;
+    void *scratch;
+    size_t scratch_bytes;
+    ke_exec_ctx_t x;
+    char errbuf[256];
+};
+
+static void seterr(char *err, size_t errsz, const char *fmt, ...) {
+    if (!err || errsz == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errsz, fmt, ap);
+    va_end(ap);
+}
+
+ke_plan_params_t ke_plan_default_params(void) {
+    ke_plan_params_t p = {1, 0, "cpu"};
+    return p;
+}
+
+static size_t align_up(size_t n) { return (n + KE_ALIGN - 1) & ~(size_t)(KE_ALIGN - 1); }
+
+static size_t value_bytes_at(const ke_value_t *v, int64_t b) {
+    ke_tensor_t t;
+    ke_value_shape_at(v, b, &t);
+    return ke_tensor_nbytes(&t);
+}
+
+typedef struct {
+    int v;            /* root value */
+    int start, end;   /* run positions [start, end] */
+    size_t size;
+    size_t off;
+} buf_t;
+
+static int cmp_size_desc(const void *a, const void *b) {
+    const buf_t *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    return x->start - y->start;
+}
+
+/* Greedy placement: each buffer (largest first) at the lowest offset that
+ * does not overlap any placed buffer alive at the same time. Returns the
+ * arena size. bufs are reordered. */
+static size_t place(buf_t *bufs, int n) {
+    qsort(bufs, (size_t)n, sizeof *bufs, cmp_size_desc);
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        size_t off = 0;
+        for (int again = 1; again;) {
+            again = 0;
+            for (int j = 0; j < i; j++) {
+                if (bufs[j].end < bufs[i].start || bufs[i].end < bufs[j].start) continue;
+                if (off < bufs[j].off + bufs[j].size && bufs[j].off < off + bufs[i].size) {
+                    off = bufs[j].off + bufs[j].size;
+                    again = 1;
+                }
+            }
+        }
+        bufs[i].off = off;
+        if (off + bufs[i].size > total) total = off + bufs[i].size;
+    }
+    return total;
+}
+
+static void update_batch(ke_plan_t *p, int64_t b) {
+    const ke_graph_t *g = p->g;
+    for (int i = 0; i < p->n_upd; i++) {
+        int v = p->upd[i];
+        const ke_value_t *val = &g->vals[v];
+        for (int d = 0; d < val->t.rank; d++) p->vt[v].shape[d] = val->dim_a[d] * b + val->dim_c[d];
+    }
+    for (int i = 0; i < p->n_aff; i++) {
+        int v = p->aff[i];
+        const ke_value_t *val = &g->vals[v];
+        int64_t n = ke_tensor_numel(&p->vt[v]);
+        if (val->t.dtype == KE_DT_I64)
+            for (int64_t k = 0; k < n; k++)
+                ((int64_t *)p->vt[v].data)[k] = val->aff_a[k] * b + val->aff_c[k];
+        else
+            for (int64_t k = 0; k < n; k++)
+                ((int32_t *)p->vt[v].data)[k] = (int32_t)(val->aff_a[k] * b + val->aff_c[k]);
+    }
+    p->cur_batch = (int)b;
+}
+
+void ke_plan_free(ke_plan_t *p) {
+    if (!p) return;
+    for (int i = 0; i < p->n_nodes; i++) {
+        plan_node_t *pn = &p->nodes[i];
+        const ke_node_t *n = &p->g->nodes[pn->node];
+        if (pn->state && n->def->free_state) n->def->free_state(pn->state);
+    }
+    if (p->be) {
+        p->be->iface->free(p->be->ctx, p->arena);
+        p->be->iface->free(p->be->ctx, p->scratch);
+    }
+    if (p->vt && p->g)
+        for (int v = 0; v < p->g->n_vals; v++)
+            if (p->g->vals[v].kind == KE_VAL_AFFINE) free(p->vt[v].data);
+    ke_backend_free(p->be);
+    free(p->vt);
+    free(p->nodes);
+    free(p->in_pool);
+    free(p->out_pool);
+    free(p->upd);
+    free(p->aff);
+    free(p->in_alias);
+    free(p);
+}
+
+ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char *err,
+                       size_t errsz) {
+    ke_plan_params_t pp = params ? *params : ke_plan_default_params();
+    if (!m) {
+        seterr(err, errsz, "no model");
+        return NULL;
+    }
+    const ke_graph_t *g = m->g;
+    if (pp.max_batch < 1) pp.max_batch = 1;
+    if (!g->has_batch) pp.max_batch = 1;
+    ke_plan_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        seterr(err, errsz, "out of memory");
+        return NULL;
+    }
+    p->m = m;
+    p->g = g;
+    p->max_batch = pp.max_batch;
+    p->be = ke_backend_new(pp.device, pp.n_threads, err, errsz);
+    if (!p->be) {
+        free(p);
+        return NULL;
+    }
+    int nv = g->n_vals;
+    int64_t B = pp.max_batch;
+    p->vt = calloc((size_t)nv + 1, sizeof *p->vt);
+    p->upd = calloc((size_t)nv + 1, sizeof(int));
+    p->aff = calloc((size_t)nv + 1, sizeof(int));
+    p->in_alias = malloc(((size_t)nv + 1) * sizeof(int));
+    p->nodes = calloc((size_t)g->n_nodes + 1, sizeof *p->nodes);
+    int *pos_of = calloc((size_t)g->n_nodes + 1, sizeof(int));
+    int *root = malloc(((size_t)nv + 1) * sizeof(int));
+    buf_t *bufs = calloc((size_t)nv + 1, sizeof *bufs);
+    int *buf_of = malloc(((size_t)nv + 1) * sizeof(int));
+    size_t n_slots = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ke_node_t *n = &g->nodes[i];
+        if (!n->dead && !n->folded) n_slots += (size_t)n->n_in + (size_t)n->n_out;
+    }
+    p->in_pool = calloc(n_slots + 1, sizeof *p->in_pool);
+    p->out_pool = calloc(n_slots + 1, sizeof *p->out_pool);
+    if (!p->vt || !p->upd || !p->aff || !p->in_alias || !p->nodes || !pos_of || !root || !bufs ||
+        !buf_of || !p->in_pool || !p->out_pool)
+        goto nomem;
+
+    /* value descriptors at max batch */
+    for (int v = 0; v < nv; v++) {
+        const ke_value_t *val = &g->vals[v];
+        p->in_alias[v] = -1;
+        root[v] = v;
+        buf_of[v] = -1;
+        ke_value_shape_at(val, B, &p->vt[v]);
+        int dep = 0;
+        for (int d = 0; d < val->t.rank; d++) dep |= val->dim_a[d] != 0;
+        if (dep) p->upd[p->n_upd++] = v;
+        if (val->kind == KE_VAL_CONST) p->vt[v].data = val->t.data;
+        if (val->kind == KE_VAL_AFFINE) {
+            p->vt[v].data = calloc(1, ke_tensor_nbytes(&p->vt[v]) + 8);
+            if (!p->vt[v].data) goto nomem;
+            p->aff[p->n_aff++] = v;
+        }
+    }
+    for (int i = 0; i < g->n_inputs; i++) p->in_alias[g->inputs[i]] = i;
+
+    /* flat node array + prepare */
+    size_t slot = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const ke_node_t *n = &g->nodes[i];
+        if (n->dead || n->folded) continue;
+        plan_node_t *pn = &p->nodes[p->n_nodes];
+        pos_of[i] = p->n_nodes++;
+        pn->node = i;
+        ke_graph_node_info(g, i, &pn->info);
+        pn->n_in = n->n_in;
+        pn->n_out = n->n_out;
+        pn->in = &p->in_pool[slot];
+        slot += (size_t)n->n_in;
+        pn->out = &p->out_pool[slot];
+        slot += (size_t)n->n_out;
+        for (int k = 0; k < n->n_in; k++) pn->in[k] = n->in[k] >= 0 ? &p->vt[n->in[k]] : NULL;
+        for (int k = 0; k < n->n_out; k++) pn->out[k] = n->out[k] >= 0 ? &p->vt[n->out[k]] : NULL;
+        if (!p->be->iface->supports_op(p->be->ctx, &pn->info, n->def)) {
+            seterr(err, errsz, "node '%s' (%s): not supported by the %s backend", n->name,
+                   n->op_type, p->be->iface->name);
+            goto fail;
+        }
+        /* VIEW: output 0 shares input 0's bytes */
+        if ((n->def->flags & KE_OP_VIEW) && n->n_in >= 1 && n->in[0] >= 0 && n->n_out >= 1 &&
+            n->out[0] >= 0 && g->vals[n->out[0]].kind == KE_VAL_RUNTIME) {
+            int src = root[n->in[0]];
+            root[n->out[0]] = src;
+            p->in_alias[n->out[0]] = p->in_alias[src];
+        }
+    }
+    /* lifetimes of root buffers */
+    int nb = 0;
+    for (int i = 0; i < p->n_nodes; i++) {
+        const ke_node_t *n = &g->nodes[p->nodes[i].node];
+        for (int k = 0; k < n->n_out; k++) {
+            int o = n->out[k];
+            if (o < 0 || root[o] != o || g->vals[o].kind != KE_VAL_RUNTIME) continue;
+            buf_of[o] = nb;
+            bufs[nb].v = o;
+            bufs[nb].start = i;
+            bufs[nb].end = i;
+            bufs[nb].size = align_up(value_bytes_at(&g->vals[o], B));
+            nb++;
+        }
+        for (int k = 0; k < n->n_in; k++) {
+            int v = n->in[k];
+            if (v < 0 || buf_of[root[v]] < 0) continue;
+            buf_t *b = &bufs[buf_of[root[v]]];
+            if (b->end < i) b->end = i;
+        }
+        for (int k = 0; k < n->n_out; k++) { /* aliases keep their root alive */
+            int o = n->out[k];
+            if (o < 0 || buf_of[root[o]] < 0) continue;
+            buf_t *b = &bufs[buf_of[root[o]]];
+            if (b->end < i) b->end = i;
+        }
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        int o = g->outputs[i];
+        if (buf_of[root[o]] >= 0) bufs[buf_of[root[o]]].end = p->n_nodes;
+    }
+    /* bytes per row from layouts at batch 1 and 65 */
+    {
+        buf_t *tmp = calloc((size_t)nb + 1, sizeof *tmp);
+        if (!tmp) goto nomem;
+        memcpy(tmp, bufs, (size_t)nb * sizeof *tmp);
+        for (int i = 0; i < nb; i++) tmp[i].size = align_up(value_bytes_at(&g->vals[tmp[i].v], 1));
+        size_t l1 = place(tmp, nb);
+        memcpy(tmp, bufs, (size_t)nb * sizeof *tmp);
+        for (int i = 0; i < nb; i++) tmp[i].size = align_up(value_bytes_at(&g->vals[tmp[i].v], 65));
+        size_t l65 = place(tmp, nb);
+        free(tmp);
+        p->per_row = g->has_batch ? (l65 > l1 ? (l65 - l1 + 63) / 64 : 0) : 0;
+    }
+    p->arena_bytes = place(bufs, nb);
+    p->arena = p->be->iface->alloc(p->be->ctx, p->arena_bytes ? p->arena_bytes : KE_ALIGN);
+    if (!p->arena) goto nomem;
+    for (int i = 0; i < nb; i++) p->vt[bufs[i].v].data = p->arena + bufs[i].off;
+    for (int v = 0; v < nv; v++)
+        if (root[v] != v && g->vals[v].kind == KE_VAL_RUNTIME) p->vt[v].data = p->vt[root[v]].data;
+    for (int v = 0; v < nv; v++) {
+        const ke_value_t *val = &g->vals[v];
+        if (val->kind == KE_VAL_CONST && val->t.data) p->weight_bytes += ke_tensor_nbytes(&val->t);
+    }
+    update_batch(p, B);
+
+    /* prepare each node at max batch (constant inputs carry data) */
+    size_t scratch = 0;
+    for (int i = 0; i < p->n_nodes; i++) {
+        plan_node_t *pn = &p->nodes[i];
+        const ke_node_t *n = &g->nodes[pn->node];
+        if (!n->def->prepare) continue;
+        ke_tensor_t di[64], dout[64];
+        const ke_tensor_t *pi[64];
+        const ke_tensor_t *po[64];
+        for (int k = 0; k < n->n_in && k < 64; k++) {
+            pi[k] = NULL;
+            if (!pn->in[k]) continue;
+            di[k] = *pn->in[k];
+            int v = n->in[k];
+            if (g->vals[v].kind != KE_VAL_CONST && g->vals[v].kind != KE_VAL_AFFINE) di[k].data = NULL;
+            pi[k] = &di[k];
+        }
+        for (int k = 0; k < n->n_out && k < 64; k++) {
+            po[k] = NULL;
+            if (!pn->out[k]) continue;
+            dout[k] = *pn->out[k];
+            dout[k].data = NULL;
+            po[k] = &dout[k];
+        }
+        size_t s = 0;
+        char e2[256] = "";
+        ke_status_t st = n->def->prepare(&pn->info, pi, n->n_in, po, n->n_out, &pn->state, &s, e2,
+                                         sizeof e2);
+        if (st != KE_OK) {
+            seterr(err, errsz, "node '%s' (%s): %s", n->name, n->op_type,
+                   e2[0] ? e2 : ke_status_str(st));
+            goto fail;
+        }
+        if (s > scratch) scratch = s;
+    }
+    p->scratch_bytes = scratch;
+    if (scratch) {
+        p->scratch = p->be->iface->alloc(p->be->ctx, scratch);
+        if (!p->scratch) goto nomem;
+    }
+    p->x.pool = p->be->pool;
+    p->x.n_threads = p->be->n_threads;
+    p->x.scratch = p->scratch;
+    p->x.scratch_bytes = p->scratch_bytes;
+    p->x.err = p->errbuf;
+    p->x.errsz = sizeof p->errbuf;
+    free(pos_of);
+    free(root);
+    free(bufs);
+    free(buf_of);
+    return p;
+nomem:
+    seterr(err, errsz, "plan: out of memory");
+fail:
+    free(pos_of);
+    free(root);
+    free(bufs);
+    free(buf_of);
+    ke_plan_free(p);
+    return NULL;
+}
+
+size_t ke_plan_arena_bytes(const ke_plan_t *p) { return p ? p->arena_bytes + p->scratch_bytes : 0; }
+size_t ke_plan_bytes_per_row(const ke_plan_t *p) { return p ? p->per_row : 0; }
+size_t ke_plan_weight_bytes(const ke_plan_t *p) { return p ? p->weight_bytes : 0; }
+int ke_plan_max_batch(const ke_plan_t *p) { return p ? p->max_batch : 0; }
+int ke_plan_threads(const ke_plan_t *p) { return p ? p->be->n_threads : 0; }
+const char *ke_plan_device(const ke_plan_t *p) { return p ? p->be->iface->name : "?"; }
+
+ke_status_t ke_plan_output_desc(const ke_plan_t *p, int i, int n_rows, ke_tensor_t *desc) {
+    if (!p || !desc || i < 0 || i >= p->g->n_outputs) return KE_ERR_INVALID_ARG;
+    if (!p->g->has_batch) n_rows = 1;
+    ke_value_shape_at(&p->g->vals[p->g->outputs[i]], n_rows, desc);
+    desc->data = NULL;
+    desc->owned = 0;
+    return KE_OK;
+}
+
+ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
+                        void *const *outputs, char *err, size_t errsz) {
+    if (!p || !inputs || !outputs) {
+        seterr(err, errsz, "run: missing plan, inputs or outputs");
+        return KE_ERR_INVALID_ARG;
+    }
+    const ke_graph_t *g = p->g;
+    if (n_rows < 1 || n_rows > p->max_batch) {
+        seterr(err, errsz, "run: %d rows, the plan takes 1..%d", n_rows, p->max_batch);
+        return KE_ERR_INVALID_ARG;
+    }
+    if (n_rows != p->cur_batch) update_batch(p, n_rows);
+    for (int i = 0; i < g->n_inputs; i++) {
+        if (!inputs[i]) {
+            seterr(err, errsz, "run: input '%s' is NULL", g->vals[g->inputs[i]].name);
+            return KE_ERR_INVALID_ARG;
+        }
+        p->vt[g->inputs[i]].data = (void *)(uintptr_t)inputs[i];
+    }
+    /* views of graph inputs follow the caller's pointer */
+    for (int i = 0; i < p->n_nodes; i++) {
+        const ke_node_t *n = &g->nodes[p->nodes[i].node];
+        if (n->n_out > 0 && n->out[0] >= 0 && p->in_alias[n->out[0]] >= 0 &&
+            g->vals[n->out[0]].kind == KE_VAL_RUNTIME)
+            p->vt[n->out[0]].data = p->vt[n->in[0]].data;
+    }
+    const ke_backend_iface_t *bi = p->be->iface;
+    for (int i = 0; i < p->n_nodes; i++) {
+        plan_node_t *pn = &p->nodes[i];
+        p->errbuf[0] = 0;
+        ke_status_t st = bi->run(p->be->ctx, &pn->info, g->nodes[pn->node].def, pn->state, pn->in,
+                                 pn->n_in, pn->out, pn->n_out, &p->x);
+        if (st != KE_OK) {
+            seterr(err, errsz, "node '%s' (%s): %s", pn->info.name, pn->info.op_type,
+                   p->errbuf[0] ? p->errbuf : ke_status_str(st));
+            return st;
+        }
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        const ke_tensor_t *t = &p->vt[g->outputs[i]];
+        if (!outputs[i]) {
+            seterr(err, errsz, "run: output buffer %d is NULL", i);
+            return KE_ERR_INVALID_ARG;
+        }
+        ke_status_t st = bi->download(p->be->ctx, outputs[i], t->data, ke_tensor_nbytes(t));
+        if (st != KE_OK) {
+            seterr(err, errsz, "run: copying output '%s' failed", g->vals[g->outputs[i]].name);
+            return st;
+        }
+    }
+    return KE_OK;
+}

@@ -204,8 +204,13 @@ def check_dockerfile():
               f"Dockerfile: build stage runs install-deps.sh with options: {r}")
     check(not any("apt-get install" in r for r in runs(build)),
           "Dockerfile: build stage installs packages outside install-deps.sh")
-    check(any(op == "COPY" and "scripts/install-deps.sh" in a for op, a in build["ins"]),
-          "Dockerfile: build stage does not copy scripts/install-deps.sh")
+    # the script (and the helpers it calls) must be in the image before it runs
+    first_dep = next((i for i, (op, a) in enumerate(build["ins"])
+                      if op == "RUN" and "install-deps.sh" in a), None)
+    copied = [a.split() for op, a in build["ins"][:first_dep or 0] if op == "COPY"]
+    check(any(c and c[0] == "." for c in copied),
+          "Dockerfile: build stage runs install-deps.sh before copying the tree (`COPY . .`): "
+          "it calls scripts/install-s3rver.sh, which reads tests/artifacts/s3rver/")
     check(any("cmake --build" in r for r in runs(build)), "Dockerfile: build stage does not build")
     check(any("KINFER_NATIVE=OFF" in r for r in runs(build)),
           "Dockerfile: image build must not use -march=native (KINFER_NATIVE=OFF)")

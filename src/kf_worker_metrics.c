@@ -1,6 +1,7 @@
 #include "kf_worker_metrics.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,21 @@ typedef struct lag_entry {
     int seen; /* in the document being applied */
 } lag_entry_t;
 
+/* Result statuses of the wire contract, cached per model. */
+static const char *const STATUSES[] = {"OK", "INVALID_INPUT", "MODEL_NOT_FOUND",
+                                       "DEADLINE_EXCEEDED", "INTERNAL"};
+enum { NSTATUS = sizeof(STATUSES) / sizeof(STATUSES[0]) };
+
+/* Per-model series, so a job costs a few atomic adds instead of four
+ * labelled lookups. Entries are append-only: readers walk the list without
+ * a lock (acquire loads of `next`), writers append under model_lock. */
+typedef struct model_entry {
+    _Atomic(struct model_entry *) next;
+    char *model;
+    kf_series_t *jobs[NSTATUS];
+    kf_series_t *queue, *compute, *e2e, *batch;
+} model_entry_t;
+
 struct kf_wmetrics {
     kf_metrics_t *reg;
     kf_metric_t *jobs, *dlq, *batch, *queue_lat, *compute_lat, *e2e_lat;
@@ -22,6 +38,8 @@ struct kf_wmetrics {
     pthread_mutex_t lag_lock; /* guards lags (stats callbacks may overlap) */
     lag_entry_t *lags;
     size_t nlags, caplags;
+    pthread_mutex_t model_lock; /* serialises appends to models */
+    _Atomic(model_entry_t *) models;
 };
 
 kf_wmetrics_t *kf_wmetrics_new(kf_metrics_t *reg, char *errstr, size_t errstr_size) {
@@ -37,6 +55,13 @@ kf_wmetrics_t *kf_wmetrics_new(kf_metrics_t *reg, char *errstr, size_t errstr_si
         return NULL;
     }
     if (pthread_mutex_init(&wm->lag_lock, NULL) != 0) {
+        free(wm);
+        if (errstr && errstr_size)
+            snprintf(errstr, errstr_size, "worker metrics: mutex init failed");
+        return NULL;
+    }
+    if (pthread_mutex_init(&wm->model_lock, NULL) != 0) {
+        pthread_mutex_destroy(&wm->lag_lock);
         free(wm);
         if (errstr && errstr_size)
             snprintf(errstr, errstr_size, "worker metrics: mutex init failed");
@@ -106,6 +131,7 @@ kf_wmetrics_t *kf_wmetrics_new(kf_metrics_t *reg, char *errstr, size_t errstr_si
 fail:
     /* Families stay in the registry (it owns them); only our handle goes. */
     pthread_mutex_destroy(&wm->lag_lock);
+    pthread_mutex_destroy(&wm->model_lock);
     free(wm);
     return NULL;
 }
@@ -116,7 +142,15 @@ void kf_wmetrics_free(kf_wmetrics_t *wm) {
     for (size_t i = 0; i < wm->nlags; i++)
         free(wm->lags[i].topic);
     free(wm->lags);
+    model_entry_t *e = atomic_load(&wm->models);
+    while (e) {
+        model_entry_t *n = atomic_load(&e->next);
+        free(e->model);
+        free(e);
+        e = n;
+    }
     pthread_mutex_destroy(&wm->lag_lock);
+    pthread_mutex_destroy(&wm->model_lock);
     free(wm);
 }
 
@@ -124,18 +158,79 @@ kf_metrics_t *kf_wmetrics_registry(const kf_wmetrics_t *wm) { return wm ? wm->re
 
 static const char *nz(const char *s) { return s ? s : ""; }
 
+static model_entry_t *find_model(model_entry_t *e, const char *model) {
+    for (; e; e = atomic_load_explicit(&e->next, memory_order_acquire))
+        if (strcmp(e->model, model) == 0)
+            return e;
+    return NULL;
+}
+
+/* The cached series of `model`, created on first use; NULL on OOM (callers
+ * then fall back to labelled lookups). */
+static model_entry_t *model_entry(kf_wmetrics_t *wm, const char *model) {
+    model_entry_t *e = find_model(atomic_load_explicit(&wm->models, memory_order_acquire), model);
+    if (e)
+        return e;
+    pthread_mutex_lock(&wm->model_lock);
+    model_entry_t *head = atomic_load_explicit(&wm->models, memory_order_acquire);
+    e = find_model(head, model);
+    if (!e && (e = calloc(1, sizeof(*e))) != NULL) {
+        const char *m[1] = {model};
+        int ok = (e->model = strdup(model)) != NULL;
+        for (size_t i = 0; ok && i < NSTATUS; i++)
+            ok = (e->jobs[i] = kf_metric_series(wm->jobs, (const char *[]){model, STATUSES[i]})) !=
+                 NULL;
+        ok = ok && (e->queue = kf_metric_series(wm->queue_lat, m)) &&
+             (e->compute = kf_metric_series(wm->compute_lat, m)) &&
+             (e->e2e = kf_metric_series(wm->e2e_lat, m)) &&
+             (e->batch = kf_metric_series(wm->batch, m));
+        if (ok) {
+            atomic_store_explicit(&e->next, head, memory_order_relaxed);
+            atomic_store_explicit(&wm->models, e, memory_order_release);
+        } else {
+            free(e->model);
+            free(e);
+            e = NULL;
+        }
+    }
+    pthread_mutex_unlock(&wm->model_lock);
+    return e;
+}
+
 void kf_wmetrics_job(kf_wmetrics_t *wm, const char *model, const char *status, int64_t queue_us,
                      int64_t compute_us, int64_t e2e_us) {
     if (!wm)
         return;
-    const char *m[1] = {nz(model)};
-    kf_metric_inc(wm->jobs, (const char *[]){nz(model), nz(status)}, 1);
-    if (queue_us >= 0)
-        kf_metric_observe(wm->queue_lat, m, (double)queue_us * 1e-6);
-    if (compute_us >= 0)
-        kf_metric_observe(wm->compute_lat, m, (double)compute_us * 1e-6);
-    if (e2e_us >= 0)
-        kf_metric_observe(wm->e2e_lat, m, (double)e2e_us * 1e-6);
+    model = nz(model);
+    status = nz(status);
+    model_entry_t *e = model_entry(wm, model);
+    kf_series_t *js = NULL;
+    for (size_t i = 0; e && i < NSTATUS && !js; i++)
+        if (strcmp(status, STATUSES[i]) == 0)
+            js = e->jobs[i];
+    if (js)
+        kf_counter_inc(js);
+    else
+        kf_metric_inc(wm->jobs, (const char *[]){model, status}, 1);
+    const char *m[1] = {model};
+    if (queue_us >= 0) {
+        if (e)
+            kf_histogram_observe(e->queue, (double)queue_us * 1e-6);
+        else
+            kf_metric_observe(wm->queue_lat, m, (double)queue_us * 1e-6);
+    }
+    if (compute_us >= 0) {
+        if (e)
+            kf_histogram_observe(e->compute, (double)compute_us * 1e-6);
+        else
+            kf_metric_observe(wm->compute_lat, m, (double)compute_us * 1e-6);
+    }
+    if (e2e_us >= 0) {
+        if (e)
+            kf_histogram_observe(e->e2e, (double)e2e_us * 1e-6);
+        else
+            kf_metric_observe(wm->e2e_lat, m, (double)e2e_us * 1e-6);
+    }
 }
 
 void kf_wmetrics_dlq(kf_wmetrics_t *wm, const char *reason) {
@@ -144,7 +239,12 @@ void kf_wmetrics_dlq(kf_wmetrics_t *wm, const char *reason) {
 }
 
 void kf_wmetrics_batch(kf_wmetrics_t *wm, const char *model, uint64_t rows) {
-    if (wm)
+    if (!wm)
+        return;
+    model_entry_t *e = model_entry(wm, nz(model));
+    if (e)
+        kf_histogram_observe(e->batch, (double)rows);
+    else
         kf_metric_observe(wm->batch, (const char *[]){nz(model)}, (double)rows);
 }
 

@@ -401,12 +401,67 @@ static void test_worker_metrics(void **state) {
     kf_metrics_free(reg);
 }
 
+static void *wm_hammer(void *arg) {
+    kf_wmetrics_t *wm = arg;
+    char model[8];
+    for (int i = 0; i < 30000; i++) {
+        snprintf(model, sizeof(model), "m%d", i % 7); /* models appear concurrently */
+        kf_wmetrics_job(wm, model, (i % 3) ? "OK" : "weird-status", i, i, i);
+        kf_wmetrics_batch(wm, model, (uint64_t)(i % 64) + 1);
+    }
+    return NULL;
+}
+
+static void test_worker_metrics_concurrent(void **state) {
+    (void)state;
+    char err[256];
+    kf_metrics_t *reg = kf_metrics_new();
+    kf_wmetrics_t *wm = kf_wmetrics_new(reg, err, sizeof(err));
+    assert_non_null(wm);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, wm_hammer, wm), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    char *s = render(reg);
+    for (int m = 0; m < 7; m++) {
+        /* i in [0,30000) with i % 7 == m: ok when i % 3 != 0 */
+        unsigned ok = 0, weird = 0, all = 0;
+        for (int i = m; i < 30000; i += 7) {
+            all++;
+            if (i % 3)
+                ok++;
+            else
+                weird++;
+        }
+        char line[160];
+        snprintf(line, sizeof(line), "kinfer_jobs_total{model=\"m%d\",status=\"OK\"} %u\n", m,
+                 3 * ok);
+        assert_non_null(strstr(s, line));
+        snprintf(line, sizeof(line),
+                 "kinfer_jobs_total{model=\"m%d\",status=\"weird-status\"} %u\n", m, 3 * weird);
+        assert_non_null(strstr(s, line));
+        snprintf(line, sizeof(line), "kinfer_jobs_total{model=\"m%d\",status=\"INTERNAL\"} 0\n",
+                 m);
+        assert_non_null(strstr(s, line));
+        snprintf(line, sizeof(line), "kinfer_batch_size_count{model=\"m%d\"} %u\n", m, 3 * all);
+        assert_non_null(strstr(s, line));
+        snprintf(line, sizeof(line), "kinfer_end_to_end_latency_seconds_count{model=\"m%d\"} %u\n",
+                 m, 3 * all);
+        assert_non_null(strstr(s, line));
+    }
+    free(s);
+    kf_wmetrics_free(wm);
+    kf_metrics_free(reg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_exact),     cmocka_unit_test(test_special_values),
         cmocka_unit_test(test_register_errors),  cmocka_unit_test(test_remove_revive),
         cmocka_unit_test(test_concurrent_exact), cmocka_unit_test(test_rdstats_lag),
         cmocka_unit_test(test_rdstats_malformed), cmocka_unit_test(test_worker_metrics),
+        cmocka_unit_test(test_worker_metrics_concurrent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,6 +35,10 @@ struct kf_metric {
 struct kf_metrics {
     pthread_mutex_t lock;
     kf_metric_t *head, *tail;
+    pthread_mutex_t collect_lock; /* guards collectors; held while they run */
+    size_t ncollect;
+    kf_metrics_collect_fn collect_fn[KF_METRICS_MAX_COLLECTORS];
+    void *collect_ctx[KF_METRICS_MAX_COLLECTORS];
 };
 
 /* ---- small helpers --------------------------------------------------- */
@@ -125,6 +129,11 @@ kf_metrics_t *kf_metrics_new(void) {
         free(reg);
         return NULL;
     }
+    if (pthread_mutex_init(&reg->collect_lock, NULL) != 0) {
+        pthread_mutex_destroy(&reg->lock);
+        free(reg);
+        return NULL;
+    }
     return reg;
 }
 
@@ -138,7 +147,23 @@ void kf_metrics_free(kf_metrics_t *reg) {
         m = n;
     }
     pthread_mutex_destroy(&reg->lock);
+    pthread_mutex_destroy(&reg->collect_lock);
     free(reg);
+}
+
+kf_status_t kf_metrics_on_collect(kf_metrics_t *reg, kf_metrics_collect_fn fn, void *ctx) {
+    if (!reg || !fn)
+        return KF_ERR_INVALID_ARG;
+    pthread_mutex_lock(&reg->collect_lock);
+    kf_status_t st = KF_ERR_LIMIT;
+    if (reg->ncollect < KF_METRICS_MAX_COLLECTORS) {
+        reg->collect_fn[reg->ncollect] = fn;
+        reg->collect_ctx[reg->ncollect] = ctx;
+        reg->ncollect++;
+        st = KF_OK;
+    }
+    pthread_mutex_unlock(&reg->collect_lock);
+    return st;
 }
 
 /* Splits "a,b,c" into m->labels; spaces around names are ignored. */
@@ -417,6 +442,11 @@ void kf_counter_add(kf_series_t *s, uint64_t n) {
 
 void kf_counter_inc(kf_series_t *s) { kf_counter_add(s, 1); }
 
+void kf_counter_set(kf_series_t *s, uint64_t total) {
+    if (s && s->fam->kind == KF_METRIC_COUNTER)
+        atomic_store_explicit(&s->u, total, memory_order_relaxed);
+}
+
 void kf_gauge_set(kf_series_t *s, double v) {
     if (s && s->fam->kind == KF_METRIC_GAUGE)
         atomic_store_explicit(&s->u, dbits(v), memory_order_relaxed);
@@ -635,6 +665,12 @@ kf_status_t kf_metrics_render(kf_metrics_t *reg, char **out, size_t *len) {
         *len = 0;
     if (!reg)
         return KF_ERR_INVALID_ARG;
+    /* Collectors first (one render at a time runs them). */
+    pthread_mutex_lock(&reg->collect_lock);
+    for (size_t i = 0; i < reg->ncollect; i++)
+        reg->collect_fn[i](reg->collect_ctx[i], reg);
+    pthread_mutex_unlock(&reg->collect_lock);
+
     buf_t b = {0};
     buf_put(&b, "", 0); /* an empty registry renders as "" */
     pthread_mutex_lock(&reg->lock);

@@ -103,6 +103,18 @@ void kf_gauge_set(kf_series_t *s, double v);
 void kf_gauge_add(kf_series_t *s, double delta);
 void kf_histogram_observe(kf_series_t *s, double v);
 
+/* Sets a counter to `total`, for mirroring a monotonic count kept elsewhere
+ * (e.g. a module's stats struct) from a collect callback. */
+void kf_counter_set(kf_series_t *s, uint64_t total);
+
+/* Registers fn(ctx, reg) to run at the start of every kf_metrics_render
+ * (on the rendering thread, before any family is read), so values kept
+ * elsewhere can be copied in just in time. At most KF_METRICS_MAX_COLLECTORS;
+ * KF_ERR_LIMIT beyond. fn must not call kf_metrics_render or register. */
+typedef void (*kf_metrics_collect_fn)(void *ctx, kf_metrics_t *reg);
+#define KF_METRICS_MAX_COLLECTORS 16
+kf_status_t kf_metrics_on_collect(kf_metrics_t *reg, kf_metrics_collect_fn fn, void *ctx);
+
 /* One-call forms for code that does not cache series: look up (or create)
  * then update. Cost: one family-lock lookup. */
 void kf_metric_inc(kf_metric_t *m, const char *const *values, uint64_t n);

@@ -274,6 +274,18 @@ void kf_wmetrics_fetch_error(kf_wmetrics_t *wm, const char *model, const char *r
         kf_metric_inc(wm->fetch_errors, (const char *[]){nz(model), nz(reason)}, 1);
 }
 
+void kf_wmetrics_artifact_totals(kf_wmetrics_t *wm, const char *model, uint64_t fetch_failures,
+                                 uint64_t load_failures, uint64_t poll_errors) {
+    if (!wm)
+        return;
+    kf_counter_set(kf_metric_series(wm->fetch_errors, (const char *[]){nz(model), "fetch"}),
+                   fetch_failures);
+    kf_counter_set(kf_metric_series(wm->fetch_errors, (const char *[]){nz(model), "load"}),
+                   load_failures);
+    kf_counter_set(kf_metric_series(wm->fetch_errors, (const char *[]){nz(model), "poll"}),
+                   poll_errors);
+}
+
 /* ---- consumer lag from librdkafka statistics ------------------------- */
 
 static void on_lag(void *ctx, const char *topic, int32_t partition, int64_t lag) {

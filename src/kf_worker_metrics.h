@@ -73,4 +73,11 @@ void kf_wmetrics_model_loaded(kf_wmetrics_t *wm, const char *model, const char *
 /* An artifact fetch failed (reason: "http", "checksum", "load", ...). */
 void kf_wmetrics_fetch_error(kf_wmetrics_t *wm, const char *model, const char *reason);
 
+/* Mirrors a model repository poller's own counters (kf_repo_get_stats) into
+ * kinfer_artifact_fetch_errors_total{model,reason="fetch"|"load"|"poll"}:
+ * call it from a kf_metrics_on_collect callback so every scrape is current.
+ * (Use either this or kf_wmetrics_fetch_error for a given reason.) */
+void kf_wmetrics_artifact_totals(kf_wmetrics_t *wm, const char *model, uint64_t fetch_failures,
+                                 uint64_t load_failures, uint64_t poll_errors);
+
 #endif

@@ -455,6 +455,46 @@ static void test_worker_metrics_concurrent(void **state) {
     kf_metrics_free(reg);
 }
 
+typedef struct repo_counts {
+    uint64_t fetch, load, poll;
+    kf_wmetrics_t *wm;
+    int calls;
+} repo_counts_t;
+
+static void collect_repo(void *ctx, kf_metrics_t *reg) {
+    repo_counts_t *rc = ctx;
+    (void)reg;
+    rc->calls++;
+    kf_wmetrics_artifact_totals(rc->wm, "mnist", rc->fetch, rc->load, rc->poll);
+}
+
+static void test_collect_callbacks(void **state) {
+    (void)state;
+    char err[256];
+    kf_metrics_t *reg = kf_metrics_new();
+    kf_wmetrics_t *wm = kf_wmetrics_new(reg, err, sizeof(err));
+    repo_counts_t rc = {2, 1, 0, wm, 0};
+    assert_int_equal(kf_metrics_on_collect(reg, collect_repo, &rc), KF_OK);
+    assert_int_equal(kf_metrics_on_collect(reg, NULL, NULL), KF_ERR_INVALID_ARG);
+    char *s = render(reg);
+    assert_int_equal(rc.calls, 1);
+    assert_non_null(
+        strstr(s, "kinfer_artifact_fetch_errors_total{model=\"mnist\",reason=\"fetch\"} 2\n"));
+    assert_non_null(
+        strstr(s, "kinfer_artifact_fetch_errors_total{model=\"mnist\",reason=\"load\"} 1\n"));
+    free(s);
+    rc.fetch = 5; /* the module counted more: the next scrape sees it */
+    s = render(reg);
+    assert_non_null(
+        strstr(s, "kinfer_artifact_fetch_errors_total{model=\"mnist\",reason=\"fetch\"} 5\n"));
+    free(s);
+    for (int i = 1; i < KF_METRICS_MAX_COLLECTORS; i++)
+        assert_int_equal(kf_metrics_on_collect(reg, collect_repo, &rc), KF_OK);
+    assert_int_equal(kf_metrics_on_collect(reg, collect_repo, &rc), KF_ERR_LIMIT);
+    kf_wmetrics_free(wm);
+    kf_metrics_free(reg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_exact),     cmocka_unit_test(test_special_values),
@@ -462,6 +502,7 @@ int main(void) {
         cmocka_unit_test(test_concurrent_exact), cmocka_unit_test(test_rdstats_lag),
         cmocka_unit_test(test_rdstats_malformed), cmocka_unit_test(test_worker_metrics),
         cmocka_unit_test(test_worker_metrics_concurrent),
+        cmocka_unit_test(test_collect_callbacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

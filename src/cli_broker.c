@@ -76,7 +76,8 @@ int kf_cli_broker(int argc, char **argv) {
             break;
         case 'l':
             if (kf_log_level_parse(optarg, &lp.level) != KF_OK) {
-                fprintf(stderr, "kinfer broker: --log-level '%s': expected debug|info|warn|error|off\n",
+                fprintf(stderr,
+                        "kinfer broker: --log-level '%s': expected debug|info|warn|error|off\n",
                         optarg);
                 return 2;
             }

@@ -113,8 +113,7 @@ kf_status_t kf_broker_topic_create(kf_broker_t *b, const char *topic, int partit
     return KF_OK;
 }
 
-kf_status_t kf_broker_topic_create_spec(kf_broker_t *b, const char *spec, char *err,
-                                        size_t errsz) {
+kf_status_t kf_broker_topic_create_spec(kf_broker_t *b, const char *spec, char *err, size_t errsz) {
     if (!spec) {
         snprintf(err, errsz, "topic spec: NULL");
         return KF_ERR_INVALID_ARG;

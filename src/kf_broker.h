@@ -46,8 +46,7 @@ kf_status_t kf_broker_topic_create(kf_broker_t *b, const char *topic, int partit
 
 /* Parses "NAME[:PARTITIONS]" (as given to `kinfer broker --topic`) and
  * creates the topic. */
-kf_status_t kf_broker_topic_create_spec(kf_broker_t *b, const char *spec, char *err,
-                                        size_t errsz);
+kf_status_t kf_broker_topic_create_spec(kf_broker_t *b, const char *spec, char *err, size_t errsz);
 
 /* The underlying mock cluster, for fault injection in tests
  * (rd_kafka_mock_broker_set_down, _push_request_errors ...). Owned by b. */

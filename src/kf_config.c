@@ -58,10 +58,22 @@ kf_status_t kf_config_parse_size(const char *s, int64_t *out) {
     unsigned shift = 0;
     switch (tolower((unsigned char)*end)) {
     case '\0': break;
-    case 'k': shift = 10; end++; break;
-    case 'm': shift = 20; end++; break;
-    case 'g': shift = 30; end++; break;
-    case 't': shift = 40; end++; break;
+    case 'k':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+        shift = 30;
+        end++;
+        break;
+    case 't':
+        shift = 40;
+        end++;
+        break;
     default: return KF_ERR_CONFIG;
     }
     if (shift && (*end == 'i' || *end == 'I'))
@@ -168,8 +180,8 @@ static kf_status_t validate(const kf_config_key_t *k, const char *v, char *why, 
             return KF_ERR_CONFIG;
         }
         if (n < k->min || n > k->max) {
-            seterr(why, whysz, "%lld is out of range [%lld, %lld]", (long long)n,
-                   (long long)k->min, (long long)k->max);
+            seterr(why, whysz, "%lld is out of range [%lld, %lld]", (long long)n, (long long)k->min,
+                   (long long)k->max);
             return KF_ERR_CONFIG;
         }
         return KF_OK;
@@ -370,8 +382,8 @@ kf_status_t kf_config_set_pair(kf_config_t *cfg, const char *pair, int kafka_def
     return st;
 }
 
-kf_status_t kf_config_load_string(kf_config_t *cfg, const char *text, const char *name,
-                                  char *err, size_t errsz) {
+kf_status_t kf_config_load_string(kf_config_t *cfg, const char *text, const char *name, char *err,
+                                  size_t errsz) {
     if (!cfg || !text) {
         seterr(err, errsz, "kf_config_load_string: NULL argument");
         return KF_ERR_INVALID_ARG;
@@ -564,8 +576,8 @@ int64_t kf_config_get_int(const kf_config_t *cfg, const char *key, int64_t fallb
     int64_t n = 0;
     if (!v || !k)
         return fallback;
-    kf_status_t st = k->type == KF_CFG_SIZE ? kf_config_parse_size(v, &n)
-                                            : kf_config_parse_int(v, &n);
+    kf_status_t st =
+        k->type == KF_CFG_SIZE ? kf_config_parse_size(v, &n) : kf_config_parse_int(v, &n);
     return st == KF_OK ? n : fallback;
 }
 
@@ -577,8 +589,7 @@ int kf_config_get_bool(const kf_config_t *cfg, const char *key, int fallback) {
     return b;
 }
 
-kf_config_source_t kf_config_source(const kf_config_t *cfg, const char *key,
-                                    const char **origin) {
+kf_config_source_t kf_config_source(const kf_config_t *cfg, const char *key, const char **origin) {
     const kf_config_entry_t *e = (cfg && key) ? find_entry(cfg, key) : NULL;
     if (origin)
         *origin = e ? e->origin : NULL;
@@ -634,5 +645,5 @@ void kf_config_print_keys(FILE *out) {
                 k->def ? k->def : "", k->def ? "]" : "");
     }
     fprintf(out, "  %-28s %-26s %s\n", "kafka.<property>", "string",
-             "passed to librdkafka unchanged (also -X property=value)");
+            "passed to librdkafka unchanged (also -X property=value)");
 }

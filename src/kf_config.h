@@ -51,7 +51,7 @@ typedef enum kf_config_type {
 
 /* One row of the key table. */
 typedef struct kf_config_key {
-    const char *name;    /* "codec", "model.*.max_batch" */
+    const char *name; /* "codec", "model.*.max_batch" */
     kf_config_type_t type;
     const char *def;     /* default as text; NULL = no default (unset) */
     const char *choices; /* KF_CFG_ENUM: "a|b|c"; else NULL */
@@ -94,14 +94,13 @@ kf_status_t kf_config_set(kf_config_t *cfg, const char *key, const char *value,
  * bare librdkafka property without the kafka. prefix is accepted when
  * `kafka_default` is non-zero (kcat's -X style). */
 kf_status_t kf_config_set_pair(kf_config_t *cfg, const char *pair, int kafka_default,
-                               kf_config_source_t src, const char *origin, char *err,
-                               size_t errsz);
+                               kf_config_source_t src, const char *origin, char *err, size_t errsz);
 
 /* Loads a properties file (layer FILE). Errors name path:line and the key. */
 kf_status_t kf_config_load_file(kf_config_t *cfg, const char *path, char *err, size_t errsz);
 /* Same for text already in memory; `name` is used in messages. */
-kf_status_t kf_config_load_string(kf_config_t *cfg, const char *text, const char *name,
-                                  char *err, size_t errsz);
+kf_status_t kf_config_load_string(kf_config_t *cfg, const char *text, const char *name, char *err,
+                                  size_t errsz);
 /* Loads KINFER_* variables from `envp` (NULL-terminated "NAME=value" list,
  * e.g. `environ`) as layer ENV. */
 kf_status_t kf_config_load_env(kf_config_t *cfg, char *const *envp, char *err, size_t errsz);
@@ -115,8 +114,7 @@ int64_t kf_config_get_int(const kf_config_t *cfg, const char *key, int64_t fallb
 int kf_config_get_bool(const kf_config_t *cfg, const char *key, int fallback);
 /* Which layer the current value of `key` came from, and its origin text
  * (NULL for defaults). */
-kf_config_source_t kf_config_source(const kf_config_t *cfg, const char *key,
-                                    const char **origin);
+kf_config_source_t kf_config_source(const kf_config_t *cfg, const char *key, const char **origin);
 
 /* Model names seen in model.<name>.* keys, in first-seen order. */
 size_t kf_config_model_count(const kf_config_t *cfg);

@@ -22,4 +22,10 @@ check_flags() {
   done
 }
 check_flags broker --brokers --topic --log-level --help
+check_flags produce --bootstrap --topic --model --version --input --shape --rows-per-job \
+  --jobs --codec --schema-id --id-prefix --key --metadata --deadline-ms --reply-topic \
+  --partition --seed --property --quiet --help
+check_flags consume --bootstrap --topic --group --codec --schema-id --max --timeout-ms \
+  --out-dir --from-beginning --property --quiet --help
+check_flags demo --jobs --partitions --codec --seed --help
 echo "cli help: ok"

@@ -5,7 +5,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
 #include <cmocka.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,20 +92,20 @@ static void test_precedence_all_layers(void **state) {
             if (layer == 0)
                 assert_int_equal(kf_config_load_file(cfg, path, err, sizeof(err)), KF_OK);
             if (layer == 1) {
-                assert_int_equal(kf_config_set(cfg, "max_batch", "20", KF_CFG_SRC_FLAG,
-                                               "--set", err, sizeof(err)),
+                assert_int_equal(kf_config_set(cfg, "max_batch", "20", KF_CFG_SRC_FLAG, "--set",
+                                               err, sizeof(err)),
                                  KF_OK);
-                assert_int_equal(kf_config_set_pair(cfg, "threads=4", 0, KF_CFG_SRC_FLAG,
-                                                    "--set", err, sizeof(err)),
+                assert_int_equal(kf_config_set_pair(cfg, "threads=4", 0, KF_CFG_SRC_FLAG, "--set",
+                                                    err, sizeof(err)),
                                  KF_OK);
             }
             if (layer == 2)
                 assert_int_equal(kf_config_load_env(cfg, envp, err, sizeof(err)), KF_OK);
         }
-        assert_string_equal(kf_config_get(cfg, "codec"), "confluent");     /* file only */
-        assert_int_equal(kf_config_get_int(cfg, "threads", 0), 4);          /* flag > file */
-        assert_int_equal(kf_config_get_int(cfg, "max_batch", 0), 30);       /* env > flag */
-        assert_string_equal(kf_config_get(cfg, "group"), "from-env");       /* env > file */
+        assert_string_equal(kf_config_get(cfg, "codec"), "confluent"); /* file only */
+        assert_int_equal(kf_config_get_int(cfg, "threads", 0), 4);     /* flag > file */
+        assert_int_equal(kf_config_get_int(cfg, "max_batch", 0), 30);  /* env > flag */
+        assert_string_equal(kf_config_get(cfg, "group"), "from-env");  /* env > file */
         assert_int_equal(kf_config_source(cfg, "max_batch", NULL), KF_CFG_SRC_ENV);
         assert_int_equal(kf_config_source(cfg, "threads", NULL), KF_CFG_SRC_FLAG);
         kf_config_free(cfg);
@@ -127,13 +129,13 @@ static void test_unknown_key_names_file_line(void **state) {
     free(path);
 
     cfg = kf_config_new();
-    assert_int_equal(kf_config_set(cfg, "model.mnist.bogus", "1", KF_CFG_SRC_FLAG, "--set", err,
-                                   sizeof(err)),
-                     KF_ERR_CONFIG);
+    assert_int_equal(
+        kf_config_set(cfg, "model.mnist.bogus", "1", KF_CFG_SRC_FLAG, "--set", err, sizeof(err)),
+        KF_ERR_CONFIG);
     assert_non_null(strstr(err, "'model.mnist.bogus'"));
-    assert_int_equal(kf_config_set(cfg, "model..max_batch", "1", KF_CFG_SRC_FLAG, NULL, err,
-                                   sizeof(err)),
-                     KF_ERR_CONFIG);
+    assert_int_equal(
+        kf_config_set(cfg, "model..max_batch", "1", KF_CFG_SRC_FLAG, NULL, err, sizeof(err)),
+        KF_ERR_CONFIG);
     assert_int_equal(kf_config_set(cfg, "kafka.", "1", KF_CFG_SRC_FLAG, NULL, err, sizeof(err)),
                      KF_ERR_CONFIG);
     kf_config_free(cfg);
@@ -143,9 +145,9 @@ static void test_bad_lines(void **state) {
     (void)state;
     kf_config_t *cfg = kf_config_new();
     char err[512] = "";
-    assert_int_equal(kf_config_load_string(cfg, "codec=raw\nno equals sign\n", "w.properties",
-                                           err, sizeof(err)),
-                     KF_ERR_CONFIG);
+    assert_int_equal(
+        kf_config_load_string(cfg, "codec=raw\nno equals sign\n", "w.properties", err, sizeof(err)),
+        KF_ERR_CONFIG);
     assert_non_null(strstr(err, "w.properties:2"));
     assert_int_equal(kf_config_load_string(cfg, " = x\n", "w.properties", err, sizeof(err)),
                      KF_ERR_CONFIG);
@@ -159,8 +161,8 @@ static void test_bad_lines(void **state) {
 static void expect_bad(const char *key, const char *value, const char *fragment) {
     kf_config_t *cfg = kf_config_new();
     char err[512] = "";
-    kf_status_t st = kf_config_set(cfg, key, value, KF_CFG_SRC_FILE, "t.properties:9", err,
-                                   sizeof(err));
+    kf_status_t st =
+        kf_config_set(cfg, key, value, KF_CFG_SRC_FILE, "t.properties:9", err, sizeof(err));
     if (st != KF_ERR_CONFIG || !strstr(err, key) || !strstr(err, fragment) ||
         !strstr(err, "t.properties:9"))
         fail_msg("%s=%s: status %d, err '%s' (want '%s')", key, value, st, err, fragment);
@@ -193,13 +195,12 @@ static void test_good_values(void **state) {
     (void)state;
     kf_config_t *cfg = kf_config_new();
     char err[512] = "";
-    assert_int_equal(kf_config_set(cfg, "memory.budget", "2GiB", KF_CFG_SRC_FLAG, NULL, err,
-                                   sizeof(err)),
-                     KF_OK);
+    assert_int_equal(
+        kf_config_set(cfg, "memory.budget", "2GiB", KF_CFG_SRC_FLAG, NULL, err, sizeof(err)),
+        KF_OK);
     assert_int_equal(kf_config_get_int(cfg, "memory.budget", 0), 2LL << 30);
-    assert_int_equal(kf_config_set(cfg, "memory.budget", "4k", KF_CFG_SRC_FLAG, NULL, err,
-                                   sizeof(err)),
-                     KF_OK);
+    assert_int_equal(
+        kf_config_set(cfg, "memory.budget", "4k", KF_CFG_SRC_FLAG, NULL, err, sizeof(err)), KF_OK);
     assert_int_equal(kf_config_get_int(cfg, "memory.budget", 0), 4096);
     int b = -1;
     assert_int_equal(kf_config_parse_bool("Yes", &b), KF_OK);
@@ -253,9 +254,9 @@ static void test_kafka_passthrough(void **state) {
                                            "k.properties", err, sizeof(err)),
                      KF_OK);
     /* -X style: bare librdkafka property, flag layer beats the file */
-    assert_int_equal(kf_config_set_pair(cfg, "client.id=from-flag", 1, KF_CFG_SRC_FLAG, "-X", err,
-                                        sizeof(err)),
-                     KF_OK);
+    assert_int_equal(
+        kf_config_set_pair(cfg, "client.id=from-flag", 1, KF_CFG_SRC_FLAG, "-X", err, sizeof(err)),
+        KF_OK);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     assert_int_equal(kf_config_apply_kafka(cfg, conf, err, sizeof(err)), KF_OK);
     char buf[256];
@@ -271,8 +272,8 @@ static void test_kafka_passthrough(void **state) {
     rd_kafka_conf_destroy(conf);
 
     /* librdkafka rejects the property: the error names our key and origin */
-    assert_int_equal(kf_config_load_string(cfg, "\nkafka.no.such.property=1\n", "k.properties",
-                                           err, sizeof(err)),
+    assert_int_equal(kf_config_load_string(cfg, "\nkafka.no.such.property=1\n", "k.properties", err,
+                                           sizeof(err)),
                      KF_OK);
     conf = rd_kafka_conf_new();
     assert_int_equal(kf_config_apply_kafka(cfg, conf, err, sizeof(err)), KF_ERR_CONFIG);
@@ -282,9 +283,9 @@ static void test_kafka_passthrough(void **state) {
     kf_config_free(cfg);
 
     cfg = kf_config_new();
-    assert_int_equal(kf_config_set_pair(cfg, "linger.ms=abc", 1, KF_CFG_SRC_FLAG, "-X", err,
-                                        sizeof(err)),
-                     KF_OK);
+    assert_int_equal(
+        kf_config_set_pair(cfg, "linger.ms=abc", 1, KF_CFG_SRC_FLAG, "-X", err, sizeof(err)),
+        KF_OK);
     conf = rd_kafka_conf_new();
     assert_int_equal(kf_config_apply_kafka(cfg, conf, err, sizeof(err)), KF_ERR_CONFIG);
     assert_non_null(strstr(err, "kafka.linger.ms"));

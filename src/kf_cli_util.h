@@ -1,0 +1,56 @@
+/* kf_cli_util: small helpers shared by the produce/consume/demo CLIs:
+ * number parsing, tensor spec parsing ("input:float32:1x784"), seeded random
+ * tensor fill, JSON string escaping, and a monotonic clock.
+ * All functions are reentrant; state (the RNG) lives in the caller. */
+#ifndef KF_CLI_UTIL_H
+#define KF_CLI_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kf_codec.h"
+#include "kf_status.h"
+
+/* Strict decimal integer in [lo, hi]; whole string. 0 on success, -1 else. */
+int kf_cli_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out);
+
+/* A tensor spec NAME:DTYPE:DIMS, DIMS = d0xd1x... (e.g. "input:float32:1x784";
+ * "x:int64:" is a scalar). name is copied into `name` (NUL-terminated).
+ * KF_ERR_INVALID_ARG with `err` naming the spec and the problem. */
+typedef struct kf_tensor_spec {
+    char name[128];
+    kf_dtype_t dtype;
+    uint32_t rank;
+    int64_t shape[KF_MAX_RANK];
+} kf_tensor_spec_t;
+
+kf_status_t kf_tensor_spec_parse(const char *spec, kf_tensor_spec_t *out, char *err, size_t errsz);
+
+/* Bytes of a tensor of `rank`/`shape`/`dtype`, overflow-checked against
+ * `limit`; KF_ERR_LIMIT when larger. */
+kf_status_t kf_tensor_bytes(kf_dtype_t dtype, uint32_t rank, const int64_t *shape, size_t limit,
+                            size_t *out);
+
+/* xorshift64* state; seed 0 is replaced by a fixed non-zero constant. */
+typedef struct kf_rng {
+    uint64_t s;
+} kf_rng_t;
+void kf_rng_seed(kf_rng_t *r, uint64_t seed);
+uint64_t kf_rng_next(kf_rng_t *r);
+
+/* Fills `n` bytes of `dtype` elements with random values that are finite
+ * and valid for the dtype (floats in [-1, 1), bools 0/1, ints small). */
+void kf_random_fill(kf_rng_t *r, kf_dtype_t dtype, void *data, size_t nbytes);
+
+/* Writes s (n bytes, may contain NULs or non-UTF-8) as a JSON string with
+ * quotes; control characters, quote and backslash are escaped, bytes >=
+ * 0x80 that are not valid UTF-8 become \u00XX. */
+void kf_json_write_str(FILE *out, const char *s, size_t n);
+
+/* Monotonic microseconds. */
+int64_t kf_now_us(void);
+/* Wall clock Unix epoch milliseconds. */
+int64_t kf_epoch_ms(void);
+
+#endif

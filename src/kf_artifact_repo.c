@@ -241,6 +241,22 @@ kf_status_t kf_repo_fetch_version(kf_repo_t *r, const char *version, const char 
     return KF_OK;
 }
 
+const char *kf_repo_error_reason(kf_status_t st) {
+    switch (st) {
+    case KF_ERR_INVALID_INPUT: return "checksum";
+    case KF_ERR_NOT_FOUND: return "not_found";
+    case KF_ERR_TIMEOUT: return "timeout";
+    case KF_ERR_LIMIT: return "size";
+    case KF_ERR_DECODE: return "bad_metadata";
+    default: return "http";
+    }
+}
+
+static void report(kf_repo_t *r, const char *version, const char *reason, const char *err) {
+    if (r->p.on_error)
+        r->p.on_error(r->p.user, r->model, version, reason, err);
+}
+
 static void set_error(kf_repo_t *r, const char *msg) {
     pthread_mutex_lock(&r->mu);
     snprintf(r->stats.last_error, sizeof(r->stats.last_error), "%s", msg);
@@ -260,6 +276,7 @@ static void poll_once(kf_repo_t *r) {
     if (st != KF_OK) {
         kf_log(r->p.log, KF_LOG_WARN, "model %s: polling LATEST failed: %s", r->model, err);
         set_error(r, err);
+        report(r, NULL, "poll", err);
         return;
     }
     if (same)
@@ -292,6 +309,7 @@ static void poll_once(kf_repo_t *r) {
         snprintf(r->stats.last_error, sizeof(r->stats.last_error), "version %s: %.360s", version,
                  err);
         pthread_mutex_unlock(&r->mu);
+        report(r, version, load_failed ? "load" : kf_repo_error_reason(st), err);
         kf_log(r->p.log, KF_LOG_ERROR,
                "model %s: version %s rejected (%s: %s); keeping the current version '%s'", r->model,
                version, load_failed ? "load failed" : "fetch/verify failed", err, r->stats.current);

@@ -48,14 +48,25 @@ typedef kf_status_t (*kf_repo_on_version_fn)(void *user, const char *model,
                                              const kf_repo_version_t *v, char *errstr,
                                              size_t errstr_size);
 
+/* Optional: called on the poller thread for each failure, with a short
+ * reason for metrics ("poll", "http", "not_found", "timeout", "checksum",
+ * "size", "bad_metadata", "load") and the error text. version may be NULL
+ * (LATEST could not be read). */
+typedef void (*kf_repo_on_error_fn)(void *user, const char *model, const char *version,
+                                    const char *reason, const char *errstr);
+
+/* The reason string for a fetch/verify status (see kf_repo_on_error_fn). */
+const char *kf_repo_error_reason(kf_status_t st);
+
 typedef struct kf_repo_params {
     const char *base_url;             /* required */
     const char *model;                /* required: [A-Za-z0-9._-]+ */
     long poll_interval_ms;            /* default 30000 */
     kf_cache_t *cache;                /* required; not owned, must outlive the repo */
     kf_repo_on_version_fn on_version; /* required by kf_repo_start */
-    void *user;
-    const kf_logger_t *log; /* not owned */
+    kf_repo_on_error_fn on_error;     /* optional */
+    void *user;                       /* passed to both callbacks */
+    const kf_logger_t *log;           /* not owned */
 } kf_repo_params_t;
 
 typedef struct kf_repo_stats {

@@ -61,13 +61,16 @@ kf_status_t kf_model_sources_cache_params(const kf_config_t *cfg, kf_cache_param
     return KF_OK;
 }
 
-kf_model_sources_t *kf_model_sources_new(const kf_config_t *cfg, kf_repo_on_version_fn on_version,
-                                         void *user, const kf_logger_t *log, char *errstr,
+kf_model_sources_t *kf_model_sources_new(const kf_config_t *cfg,
+                                         const kf_model_sources_params_t *mp, char *errstr,
                                          size_t errstr_size) {
-    if (!cfg || !on_version) {
+    if (!cfg || !mp || !mp->on_version) {
         snprintf(errstr, errstr_size, "model sources: no config or loader");
         return NULL;
     }
+    kf_repo_on_version_fn on_version = mp->on_version;
+    void *user = mp->user;
+    const kf_logger_t *log = mp->log;
     kf_model_sources_t *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(errstr, errstr_size, "model sources: out of memory");
@@ -105,6 +108,7 @@ kf_model_sources_t *kf_model_sources_new(const kf_config_t *cfg, kf_repo_on_vers
         rp.cache = s->cache;
         rp.poll_interval_ms = poll > 0 ? poll : 30000;
         rp.on_version = on_version;
+        rp.on_error = mp->on_error;
         rp.user = user;
         rp.log = log;
         source_t *src = &s->v[s->n];
@@ -123,6 +127,8 @@ kf_model_sources_t *kf_model_sources_new(const kf_config_t *cfg, kf_repo_on_vers
         kf_repo_version_t v;
         kf_status_t st = kf_repo_fetch_version(src->repo, NULL, NULL, &v, err, sizeof(err));
         if (st != KF_OK) {
+            if (mp->on_error)
+                mp->on_error(user, name, NULL, kf_repo_error_reason(st), err);
             snprintf(errstr, errstr_size, "model %s: %s", name, err);
             goto fail;
         }
@@ -134,6 +140,8 @@ kf_model_sources_t *kf_model_sources_new(const kf_config_t *cfg, kf_repo_on_vers
         err[0] = '\0';
         st = on_version(user, name, &v, err, sizeof(err));
         if (st != KF_OK) {
+            if (mp->on_error)
+                mp->on_error(user, name, v.version, "load", err);
             snprintf(errstr, errstr_size, "model %s version %s: %s", name, v.version,
                      err[0] ? err : kf_status_str(st));
             goto fail;

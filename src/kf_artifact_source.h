@@ -30,15 +30,21 @@ typedef struct kf_model_sources kf_model_sources_t;
 kf_status_t kf_model_sources_cache_params(const kf_config_t *cfg, kf_cache_params_t *out,
                                           char *errstr, size_t errstr_size);
 
+typedef struct kf_model_sources_params {
+    kf_repo_on_version_fn on_version; /* required: load + warm up + publish */
+    kf_repo_on_error_fn on_error;     /* optional: count failures (metrics) */
+    void *user;                       /* passed to both */
+    const kf_logger_t *log;           /* not owned */
+} kf_model_sources_params_t;
+
 /* Creates the cache and one repo per model with a source, and loads each
  * model's LATEST version through on_version (synchronously, on the calling
  * thread). With the store down, a warm cache serves (logged as offline); an
  * empty cache is an error naming the model, the URL and the cache dir.
  * Returns NULL with errstr set on the first model that cannot be served.
  * cfg must outlive the result. */
-kf_model_sources_t *kf_model_sources_new(const kf_config_t *cfg, kf_repo_on_version_fn on_version,
-                                         void *user, const kf_logger_t *log, char *errstr,
-                                         size_t errstr_size);
+kf_model_sources_t *kf_model_sources_new(const kf_config_t *cfg, const kf_model_sources_params_t *p,
+                                         char *errstr, size_t errstr_size);
 /* Stops all pollers (waiting for them) and frees. NULL is a no-op. */
 void kf_model_sources_free(kf_model_sources_t *s);
 

@@ -24,6 +24,8 @@ typedef struct loaded {
     pthread_mutex_t mu;
     int calls;
     char model[64], version[KF_REPO_VERSION_MAX];
+    int errors;
+    char reason[32];
 } loaded_t;
 
 static kf_status_t on_version(void *user, const char *model, const kf_repo_version_t *v,
@@ -36,6 +38,16 @@ static kf_status_t on_version(void *user, const char *model, const kf_repo_versi
     snprintf(l->version, sizeof(l->version), "%s", v->version);
     pthread_mutex_unlock(&l->mu);
     return KF_OK;
+}
+
+static void on_error(void *user, const char *model, const char *version, const char *reason,
+                     const char *errstr) {
+    (void)model, (void)version, (void)errstr;
+    loaded_t *l = user;
+    pthread_mutex_lock(&l->mu);
+    l->errors++;
+    snprintf(l->reason, sizeof(l->reason), "%s", reason);
+    pthread_mutex_unlock(&l->mu);
 }
 
 static void put(const char *root, const char *rel, const char *text) {
@@ -87,7 +99,8 @@ int main(void) {
     lp.level = KF_LOG_WARN;
     kf_logger_t *lg = kf_logger_new(&lp);
     loaded_t l = {.mu = PTHREAD_MUTEX_INITIALIZER};
-    kf_model_sources_t *s = kf_model_sources_new(cfg, on_version, &l, lg, err, sizeof(err));
+    kf_model_sources_params_t mp = {on_version, on_error, &l, lg};
+    kf_model_sources_t *s = kf_model_sources_new(cfg, &mp, err, sizeof(err));
     if (!s)
         fprintf(stderr, "%s\n", err);
     CHECK(s);
@@ -120,8 +133,9 @@ int main(void) {
              "cache.dir=%s/cache2\nfetch.retries=0\n",
              root);
     CHECK(kf_config_load_string(cfg2, text, "down.properties", err, sizeof(err)) == KF_OK);
-    s = kf_model_sources_new(cfg2, on_version, &l, lg, err, sizeof(err));
+    s = kf_model_sources_new(cfg2, &mp, err, sizeof(err));
     CHECK(s == NULL);
+    CHECK(l.errors == 1 && !strcmp(l.reason, "http"));
     fprintf(stderr, "expected error: %s\n", err);
     CHECK(strstr(err, "model down: http://127.0.0.1:1/models/down/LATEST"));
     CHECK(strstr(err, "no cached copy in"));

@@ -27,7 +27,18 @@ typedef struct seen {
     char last[KF_REPO_VERSION_MAX];
     char last_sha[KF_SHA256_HEX_LEN + 1];
     char last_bytes[64];
+    char reasons[256]; /* on_error reasons, comma-separated */
 } seen_t;
+
+static void on_error(void *user, const char *model, const char *version, const char *reason,
+                     const char *errstr) {
+    (void)model, (void)version, (void)errstr;
+    seen_t *s = user;
+    pthread_mutex_lock(&s->mu);
+    size_t n = strlen(s->reasons);
+    snprintf(s->reasons + n, sizeof(s->reasons) - n, "%s,", reason);
+    pthread_mutex_unlock(&s->mu);
+}
 
 static kf_status_t on_version(void *user, const char *model, const kf_repo_version_t *v,
                               char *errstr, size_t errstr_size) {
@@ -141,6 +152,7 @@ int main(void) {
     rp.cache = cache;
     rp.poll_interval_ms = 50;
     rp.on_version = on_version;
+    rp.on_error = on_error;
     rp.user = &s;
     rp.log = lg;
     kf_repo_t *r = kf_repo_new(&rp, err, sizeof(err));
@@ -196,6 +208,9 @@ int main(void) {
     kf_repo_get_stats(r, &st);
     CHECK(st.swaps == 2 && st.changes == 4 && st.fetch_failures == 1 && st.load_failures == 1);
     CHECK(st.polls >= 5);
+    pthread_mutex_lock(&s.mu);
+    CHECK(!strcmp(s.reasons, "checksum,load,"));
+    pthread_mutex_unlock(&s.mu);
     printf("ok: v5 current; polls=%llu changes=%llu swaps=%llu\n", (unsigned long long)st.polls,
            (unsigned long long)st.changes, (unsigned long long)st.swaps);
 

@@ -1,5 +1,6 @@
 #include "kf_obs.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -8,7 +9,32 @@ struct kf_obs {
     kf_wmetrics_t *wm;
     kf_http_t *http;
     int stats_interval_ms;
+    pthread_mutex_t lock; /* guards sources against a concurrent scrape */
+    kf_model_sources_t *sources;
 };
+
+/* Collect callback: copy the pollers' counters in before each render. */
+static void collect_sources(void *ctx, kf_metrics_t *reg) {
+    kf_obs_t *o = ctx;
+    (void)reg;
+    pthread_mutex_lock(&o->lock);
+    size_t n = kf_model_sources_count(o->sources);
+    for (size_t i = 0; o->sources && i < n; i++) {
+        kf_repo_stats_t st;
+        kf_model_sources_stats(o->sources, i, &st);
+        kf_wmetrics_artifact_totals(o->wm, kf_model_sources_name(o->sources, i),
+                                    st.fetch_failures, st.load_failures, st.poll_errors);
+    }
+    pthread_mutex_unlock(&o->lock);
+}
+
+void kf_obs_watch_model_sources(kf_obs_t *o, kf_model_sources_t *sources) {
+    if (!o)
+        return;
+    pthread_mutex_lock(&o->lock);
+    o->sources = sources;
+    pthread_mutex_unlock(&o->lock);
+}
 
 kf_obs_params_t kf_obs_default_params(void) {
     kf_obs_params_t p = {0, "0.0.0.0", 5000, NULL, NULL, NULL};
@@ -41,9 +67,15 @@ kf_obs_t *kf_obs_new(const kf_obs_params_t *p, char *err, size_t errsz) {
     if (!p)
         p = &d;
     kf_obs_t *o = calloc(1, sizeof(*o));
-    if (!o || !(o->reg = kf_metrics_new())) {
+    if (!o || pthread_mutex_init(&o->lock, NULL) != 0) {
         snprintf(err, errsz, "metrics: out of memory");
         free(o);
+        return NULL;
+    }
+    if (!(o->reg = kf_metrics_new()) ||
+        kf_metrics_on_collect(o->reg, collect_sources, o) != KF_OK) {
+        snprintf(err, errsz, "metrics: out of memory");
+        kf_obs_free(o);
         return NULL;
     }
     o->stats_interval_ms = p->stats_interval_ms;
@@ -76,6 +108,7 @@ void kf_obs_free(kf_obs_t *o) {
     kf_http_free(o->http); /* first: the HTTP thread reads the registry */
     kf_wmetrics_free(o->wm);
     kf_metrics_free(o->reg);
+    pthread_mutex_destroy(&o->lock);
     free(o);
 }
 

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 
+#include "kf_artifact_source.h"
 #include "kf_config.h"
 #include "kf_http.h"
 #include "kf_log.h"
@@ -60,5 +61,11 @@ kf_metrics_t *kf_obs_registry(const kf_obs_t *o);
 int kf_obs_port(const kf_obs_t *o);
 /* The statistics interval to set on the consumer (0 = do not set). */
 int kf_obs_stats_interval_ms(const kf_obs_t *o);
+
+/* Mirrors the model pollers' failure counters into
+ * kinfer_artifact_fetch_errors_total{model,reason=fetch|load|poll} at every
+ * scrape. Pass NULL to stop watching; do that before freeing the sources
+ * (or free the kf_obs first). Any thread. */
+void kf_obs_watch_model_sources(kf_obs_t *o, kf_model_sources_t *sources);
 
 #endif

@@ -50,6 +50,35 @@ def get(d, dotted, default=None):
     return d
 
 
+# ---- the worker's config key table (src/kf_config_keys.c) --------------------
+
+def config_keys():
+    text = open(os.path.join(SRC, "src", "kf_config_keys.c"), encoding="utf-8").read()
+    return re.findall(r'^\s*\{"([a-z0-9_.*]+)",\s*KF_CFG_', text, re.M)
+
+
+def key_known(key, keys):
+    if key.startswith("kafka.") and len(key) > 6:
+        return True
+    for k in keys:
+        pat = "^" + re.escape(k).replace(r"\*", "[^.]+") + "$"
+        if re.match(pat, key):
+            return True
+    return False
+
+
+def env_known(var, keys):
+    """KINFER_<NAME> -> table key, per kf_config.h's environment rule."""
+    name = var[len("KINFER_"):]
+    if name.startswith("KAFKA_"):
+        return True
+    for k in keys:
+        pat = "^" + re.escape(k.replace(".", "_").upper()).replace(r"\*", "[A-Z0-9_]+") + "$"
+        if re.match(pat, name):
+            return True
+    return False
+
+
 # ---- compose -------------------------------------------------------------
 
 def check_compose():
@@ -96,6 +125,11 @@ def check_compose():
         check(str(env.get("KINFER_MODEL_MNIST_SOURCE", "")) == "s3://models/mnist",
               f"compose.yaml: {w} model source is not the seeded bucket")
         ports.append(str(env.get("KINFER_METRICS_PORT", "")))
+        keys = config_keys()
+        for var in env:
+            if var.startswith("KINFER_") and var != "KINFER_CACHE_DIR":
+                check(env_known(var, keys),
+                      f"compose.yaml: {w} sets {var}, which maps to no config key")
         dep = svc.get("depends_on") or {}
         check(get(dep, "minio-seed.condition") == "service_completed_successfully",
               f"compose.yaml: {w} must wait for the model seeding")
@@ -351,6 +385,9 @@ def check_deployment(doc, where, objs):
             check(("value" in e) != ("valueFrom" in e), f"{ew}: exactly one of value/valueFrom")
             if "value" in e:
                 check(isinstance(e["value"], str), f"{ew}: value must be a string (quote it)")
+            if str(e.get("name", "")).startswith("KINFER_"):
+                check(env_known(e["name"], config_keys()),
+                      f"{ew}: maps to no config key")
             ref = get(e, "valueFrom.configMapKeyRef")
             if ref:
                 cm = objs.get(("ConfigMap", ref.get("name")))
@@ -461,6 +498,12 @@ def check_k8s():
                 check(str(md.get("lagThreshold", "")).isdigit(), f"{where}: lagThreshold not a number")
                 cm = objs.get(("ConfigMap", "kinfer-config")) or {}
                 props = (cm.get("data") or {}).get("worker.properties") or ""
+                for line in props.splitlines():
+                    line = line.strip()
+                    if line and not line.startswith(("#", "!")):
+                        key = line.split("=", 1)[0].strip()
+                        check(key_known(key, config_keys()),
+                              f"ConfigMap kinfer-config: unknown config key '{key}'")
                 conf = dict(l.split("=", 1) for l in props.splitlines() if "=" in l)
                 check(md.get("consumerGroup") == conf.get("group"),
                       f"{where}: consumerGroup differs from the worker's group")

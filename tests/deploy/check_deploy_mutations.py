@@ -45,11 +45,17 @@ MUTATIONS = [
      "    name: kinfer-wrker\n  pollingInterval", "scaleTargetRef kinfer-wrker is no Deployment"),
     ("docker/k8s/gpu/deployment.yaml", "              nvidia.com/gpu: 1\n          securityContext",
      "          securityContext", "nvidia.com/gpu limit"),
+    ("docker/k8s/configmap.yaml", "max_batch=256", "max_batchsize=256",
+     "unknown config key 'max_batchsize'"),
+    ("docker/compose.yaml", "KINFER_OUTPUT_TOPIC:", "KINFER_OUTPUT_TOPICS:",
+     "KINFER_OUTPUT_TOPICS, which maps to no config key"),
     ("docker/k8s/secret.yaml", "  AWS_SECRET_ACCESS_KEY: change-me\n", "", "S3 credentials"),
 ]
 
 
 def copy_tree(dst):
+    os.makedirs(os.path.join(dst, "src"))
+    shutil.copy(os.path.join(SRC, "src", "kf_config_keys.c"), os.path.join(dst, "src"))
     for rel in ("docker", "scripts"):
         shutil.copytree(os.path.join(SRC, rel), os.path.join(dst, rel))
     for rel in ("README.md", "Makefile"):

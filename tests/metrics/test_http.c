@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kf_http.h"
 #include "kf_obs.h"
@@ -203,12 +204,76 @@ static void test_obs_from_config(void **state) {
     kf_config_free(cfg);
 }
 
+static kf_status_t accept_version(void *user, const char *model, const kf_repo_version_t *v,
+                                  char *errstr, size_t errstr_size) {
+    (void)user;
+    (void)model;
+    (void)errstr;
+    (void)errstr_size;
+    return v->version[0] == '1' ? KF_OK : KF_ERR_INVALID_INPUT;
+}
+
+static void write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The pollers' counters of a real file:// model repository appear in
+ * kinfer_artifact_fetch_errors_total once watched. */
+static void test_obs_watch_sources(void **state) {
+    (void)state;
+    char err[512], dir[] = "/tmp/kf_obs_test_XXXXXX", path[600], props[1400];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/m", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/m/1", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    snprintf(path, sizeof(path), "%s/m/LATEST", dir);
+    write_file(path, "1\n");
+    snprintf(path, sizeof(path), "%s/m/1/model.onnx", dir);
+    write_file(path, "not really onnx");
+    snprintf(props, sizeof(props),
+             "model.m.source=file://%s\nmodel.m.poll_interval_ms=0\ncache.dir=%s/cache\n", dir,
+             dir);
+    kf_config_t *cfg = kf_config_new();
+    assert_int_equal(kf_config_load_string(cfg, props, "t.properties", err, sizeof(err)), KF_OK);
+    kf_model_sources_t *src = kf_model_sources_new(cfg, accept_version, NULL, NULL, err, sizeof(err));
+    if (!src)
+        fail_msg("model sources: %s", err);
+    kf_obs_params_t p = kf_obs_default_params();
+    kf_obs_t *o = kf_obs_new(&p, err, sizeof(err));
+    assert_non_null(o);
+    char *text = NULL;
+    assert_int_equal(kf_metrics_render(kf_obs_registry(o), &text, NULL), KF_OK);
+    assert_null(strstr(text, "kinfer_artifact_fetch_errors_total{"));
+    free(text);
+    kf_obs_watch_model_sources(o, src);
+    assert_int_equal(kf_metrics_render(kf_obs_registry(o), &text, NULL), KF_OK);
+    assert_non_null(
+        strstr(text, "kinfer_artifact_fetch_errors_total{model=\"m\",reason=\"fetch\"} 0\n"));
+    assert_non_null(
+        strstr(text, "kinfer_artifact_fetch_errors_total{model=\"m\",reason=\"load\"} 0\n"));
+    free(text);
+    kf_obs_watch_model_sources(o, NULL);
+    kf_model_sources_free(src);
+    assert_int_equal(kf_metrics_render(kf_obs_registry(o), &text, NULL), KF_OK); /* no UAF */
+    free(text);
+    kf_obs_free(o);
+    kf_config_free(cfg);
+    char cmd[700];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void) {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_off_and_errors),
         cmocka_unit_test(test_endpoints),
         cmocka_unit_test(test_obs_from_config),
+        cmocka_unit_test(test_obs_watch_sources),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -239,7 +239,9 @@ static void test_obs_watch_sources(void **state) {
              dir);
     kf_config_t *cfg = kf_config_new();
     assert_int_equal(kf_config_load_string(cfg, props, "t.properties", err, sizeof(err)), KF_OK);
-    kf_model_sources_t *src = kf_model_sources_new(cfg, accept_version, NULL, NULL, err, sizeof(err));
+    kf_model_sources_params_t sp = {0};
+    sp.on_version = accept_version;
+    kf_model_sources_t *src = kf_model_sources_new(cfg, &sp, err, sizeof(err));
     if (!src)
         fail_msg("model sources: %s", err);
     kf_obs_params_t p = kf_obs_default_params();

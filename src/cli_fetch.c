@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "kf_artifact_cache.h"
@@ -27,6 +28,10 @@ static void usage(FILE *f) {
                "  --cache-dir DIR         cache directory (default $KINFER_CACHE_DIR,\n"
                "                          $XDG_CACHE_HOME/kinfer or ~/.cache/kinfer)\n"
                "  --sha256 HEX            expected digest (mismatch = error naming both)\n"
+               "  --watch-ms N            with --model: keep polling LATEST for N ms (0 =\n"
+               "                          until killed), printing one line per new version\n"
+               "                          (event=swap ...) or rejected one (event=error ...)\n"
+               "  --poll-ms N             poll interval for --watch-ms (default 30000)\n"
                "  --no-offline            fail instead of serving a cached copy when the\n"
                "                          store is unreachable\n"
                "  --timeout-ms N          limit for one attempt (default: none)\n"
@@ -51,7 +56,7 @@ static int parse_long(const char *opt, const char *s, long *out) {
     char *end;
     long v = strtol(s, &end, 10);
     if (!*s || *end || v < 0) {
-        fprintf(stderr, "kinfer fetch: %s wants a non-negative integer, got '%s'\n", opt, s);
+        fprintf(stderr, "kinfer fetch: --%s wants a non-negative integer, got '%s'\n", opt, s);
         return -1;
     }
     *out = v;
@@ -75,8 +80,28 @@ enum {
     O_S3REG,
     O_S3PATH,
     O_S3VH,
-    O_LOG
+    O_LOG,
+    O_WATCH,
+    O_POLL
 };
+
+/* --watch: the poller thread prints one line per event */
+static kf_status_t watch_swap(void *user, const char *model, const kf_repo_version_t *v,
+                              char *errstr, size_t errstr_size) {
+    (void)user, (void)errstr, (void)errstr_size;
+    printf("event=swap model=%s version=%s sha256=%s verified=%s path=%s\n", model, v->version,
+           v->sha256, v->verified ? "yes" : "no", v->path);
+    fflush(stdout);
+    return KF_OK;
+}
+
+static void watch_error(void *user, const char *model, const char *version, const char *reason,
+                        const char *errstr) {
+    (void)user;
+    printf("event=error model=%s version=%s reason=%s error=%s\n", model, version ? version : "-",
+           reason, errstr);
+    fflush(stdout);
+}
 
 int kf_cli_fetch(int argc, char **argv) {
     static const struct option opts[] = {
@@ -97,6 +122,8 @@ int kf_cli_fetch(int argc, char **argv) {
         {"s3-path-style", no_argument, NULL, O_S3PATH},
         {"s3-virtual-hosted", no_argument, NULL, O_S3VH},
         {"log-level", required_argument, NULL, O_LOG},
+        {"watch-ms", required_argument, NULL, O_WATCH},
+        {"poll-ms", required_argument, NULL, O_POLL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -104,11 +131,11 @@ int kf_cli_fetch(int argc, char **argv) {
     const char *model = NULL, *version = NULL, *sha = NULL;
     kf_log_params_t lp = kf_log_default_params();
     lp.component = "fetch";
-    long v;
-    int c;
+    long v, watch_ms = -1, poll_ms = 30000;
+    int c, li = 0;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
         switch (c) {
         case 'h': usage(stdout); return 0;
         case O_MODEL: model = optarg; break;
@@ -133,7 +160,9 @@ int kf_cli_fetch(int argc, char **argv) {
         case O_BACKOFF:
         case O_BACKMAX:
         case O_MAXB:
-            if (parse_long(argv[optind - 1], optarg, &v) != 0)
+        case O_WATCH:
+        case O_POLL:
+            if (parse_long(opts[li].name, optarg, &v) != 0)
                 return 2;
             if (c == O_TMO)
                 cp.fetch.timeout_ms = v;
@@ -147,6 +176,10 @@ int kf_cli_fetch(int argc, char **argv) {
                 cp.fetch.backoff_initial_ms = v;
             else if (c == O_BACKMAX)
                 cp.fetch.backoff_max_ms = v;
+            else if (c == O_WATCH)
+                watch_ms = v;
+            else if (c == O_POLL)
+                poll_ms = v > 0 ? v : 1;
             else
                 cp.fetch.max_bytes = (uint64_t)v;
             break;
@@ -158,6 +191,10 @@ int kf_cli_fetch(int argc, char **argv) {
     }
     if (optind != argc - 1) {
         fprintf(stderr, "kinfer fetch: want exactly one BASE_URL or URL (try --help)\n");
+        return 2;
+    }
+    if (watch_ms >= 0 && (!model || version)) {
+        fprintf(stderr, "kinfer fetch: --watch-ms needs --model and no --version\n");
         return 2;
     }
     if (version && !model) {
@@ -192,6 +229,9 @@ int kf_cli_fetch(int argc, char **argv) {
         rp.model = model;
         rp.cache = cache;
         rp.log = lg;
+        rp.poll_interval_ms = poll_ms;
+        rp.on_version = watch_swap;
+        rp.on_error = watch_error;
         repo = kf_repo_new(&rp, err, sizeof(err));
         if (!repo) {
             fprintf(stderr, "kinfer fetch: %s\n", err);
@@ -210,6 +250,23 @@ int kf_cli_fetch(int argc, char **argv) {
         printf("model=%s\nversion=%s\npath=%s\nsha256=%s\nverified=%s\nsource=%s\n", model,
                rv.version, rv.path, rv.sha256, rv.verified ? "yes" : "no",
                kf_cache_source_str(rv.source));
+        if (watch_ms >= 0) {
+            fflush(stdout);
+            if (kf_repo_start(repo, rv.version) != KF_OK) {
+                fprintf(stderr, "kinfer fetch: cannot start the poller\n");
+                goto out;
+            }
+            for (long left = watch_ms; watch_ms == 0 || left > 0; left -= 100) {
+                struct timespec ts = {0, 100 * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+            kf_repo_stop(repo);
+            kf_repo_stats_t rs;
+            kf_repo_get_stats(repo, &rs);
+            printf("polls=%llu changes=%llu swaps=%llu fetch_failures=%llu current=%s\n",
+                   (unsigned long long)rs.polls, (unsigned long long)rs.changes,
+                   (unsigned long long)rs.swaps, (unsigned long long)rs.fetch_failures, rs.current);
+        }
     } else {
         kf_cache_entry_t e;
         kf_status_t st = kf_cache_get(cache, url, want[0] ? want : NULL, &e, err, sizeof(err));

@@ -200,7 +200,12 @@ static ke_status_t eval_at(ke_graph_t *g, int64_t batch, eval_t *e, int fold, ch
                 small_int = 0;
         }
         int evaluate = allknown && ((!anybdep && fold) || (anybdep && small_int));
-        if (!evaluate) continue;
+        if (!evaluate) {
+            /* a run-time value depends on the batch when any input does */
+            for (int k = 0; k < n->n_out; k++)
+                if (n->out[k] >= 0) e->bdep[n->out[k]] = (unsigned char)anybdep;
+            continue;
+        }
         for (int k = 0; k < n->n_out; k++) {
             if (!outs[k]) continue;
             ke_tensor_t d = *outs[k];

@@ -56,6 +56,31 @@ static int kf_from_ke(ke_dtype_t dt, kf_dtype_t *out) {
     return -1;
 }
 
+/* mkdir -p: 0 on success (or when it exists), -1 with errno set. */
+static int mkdir_p(const char *dir) {
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, dir, n + 1);
+    for (char *c = buf + 1; *c; c++) {
+        if (*c != '/') continue;
+        *c = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+        *c = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+    struct stat st;
+    if (stat(buf, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
 typedef struct {
     const char *name;
     const char *file;
@@ -234,7 +259,7 @@ int kf_cli_predict(int argc, char **argv) {
         fprintf(stderr, "kinfer predict: %s: %s\n", model_path, err);
         goto out;
     }
-    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+    if (mkdir_p(out_dir) != 0) {
         fprintf(stderr, "kinfer predict: %s: %s\n", out_dir, strerror(errno));
         goto out;
     }

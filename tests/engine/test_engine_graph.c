@@ -131,11 +131,13 @@ static void test_affine_shapes(void **st) {
     tb_input(&b, "x", 1, 3, xd);
     tb_init_i64(&b, "ones", 1, d3, ones, 3);
     tb_init_i64(&b, "flat", 1, d2, flat, 2);
-    static const char *a_i[] = {"x", NULL}, *a_o[] = {"s", NULL};
+    static const char *p_i[] = {"x", NULL}, *p_o[] = {"xp", NULL};
+    static const char *a_i[] = {"xp", NULL}, *a_o[] = {"s", NULL};
     static const char *b_i[] = {"s", "ones", NULL}, *b_o[] = {"s2", NULL};
     static const char *c_i[] = {"x", "s2", NULL}, *c_o[] = {"xr", NULL};
     static const char *d_i[] = {"xr", NULL}, *d_o[] = {"y", NULL};
     static const char *e_i[] = {"x", "flat", NULL}, *e_o[] = {"y2", NULL};
+    tb_node(&b, "pre", "Relu", p_i, p_o); /* Shape of a run-time value */
     tb_node(&b, "shape", "Shape", a_i, a_o);
     tb_node(&b, "mul", "Mul", b_i, b_o);
     tb_node(&b, "reshape", "Reshape", c_i, c_o);

@@ -632,6 +632,46 @@ kf_status_t kf_config_apply_kafka(const kf_config_t *cfg, rd_kafka_conf_t *conf,
     return KF_OK;
 }
 
+kf_config_t *kf_config_load(const char *file, char *const *sets, size_t n_sets, char *const *xprops,
+                            size_t n_x, char *const *envp, char *err, size_t errsz) {
+    kf_config_t *cfg = kf_config_new();
+    if (!cfg) {
+        seterr(err, errsz, "out of memory");
+        return NULL;
+    }
+    kf_status_t st = KF_OK;
+    if (file)
+        st = kf_config_load_file(cfg, file, err, errsz);
+    for (size_t i = 0; st == KF_OK && i < n_sets; i++)
+        st = kf_config_set_pair(cfg, sets[i], 0, KF_CFG_SRC_FLAG, "--set", err, errsz);
+    for (size_t i = 0; st == KF_OK && i < n_x; i++)
+        st = kf_config_set_pair(cfg, xprops[i], 1, KF_CFG_SRC_FLAG, "-X", err, errsz);
+    if (st == KF_OK && envp)
+        st = kf_config_load_env(cfg, envp, err, errsz);
+    if (st != KF_OK) {
+        if (st == KF_ERR_NOMEM)
+            seterr(err, errsz, "out of memory");
+        kf_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+static int looks_secret(const char *key) {
+    return strstr(key, "secret") || strstr(key, "password") || strstr(key, "token") ||
+           strstr(key, "sasl.");
+}
+
+void kf_config_dump(const kf_config_t *cfg, FILE *out) {
+    if (!cfg || !out)
+        return;
+    for (size_t i = 0; i < cfg->n; i++) {
+        const kf_config_entry_t *e = &cfg->entries[i];
+        fprintf(out, "%s=%s  # %s%s%s\n", e->key, looks_secret(e->key) ? "***" : e->value,
+                src_names[e->src], e->origin ? " " : "", e->origin ? e->origin : "");
+    }
+}
+
 void kf_config_print_keys(FILE *out) {
     fprintf(out, "configuration keys (file key=value, --set key=value, KINFER_<KEY> env):\n");
     for (size_t i = 0; i < kf_config_key_count(); i++) {

@@ -126,6 +126,21 @@ const char *kf_config_model_name(const kf_config_t *cfg, size_t i);
 kf_status_t kf_config_apply_kafka(const kf_config_t *cfg, rd_kafka_conf_t *conf, char *err,
                                   size_t errsz);
 
+/* Builds a config from all three layers in one call, for config-driven
+ * commands such as `kinfer worker`: the properties file `file` (NULL =
+ * none), then `sets` ("key=value", from --set; n_sets entries) and `xprops`
+ * (librdkafka "prop=value", from -X; n_x entries) as the FLAG layer, then
+ * KINFER_* from `envp` (NULL = none). Returns a new config (caller owns) or
+ * NULL with `err` naming the bad key and where it came from. */
+kf_config_t *kf_config_load(const char *file, char *const *sets, size_t n_sets, char *const *xprops,
+                            size_t n_x, char *const *envp, char *err, size_t errsz);
+
+/* Prints every key that is set (not defaults), one "key=value  # source
+ * origin" line each, in the order they were first set. Values of keys that
+ * look secret (containing "secret", "password", "token" or "sasl.") print
+ * as "***". */
+void kf_config_dump(const kf_config_t *cfg, FILE *out);
+
 /* Prints the key table (name, type, default, help) for --help. */
 void kf_config_print_keys(FILE *out);
 

@@ -329,6 +329,42 @@ static void test_key_table(void **state) {
     free(buf);
 }
 
+static void test_load_all_layers_and_dump(void **state) {
+    (void)state;
+    char *path = write_tmp("group=g-file\nthreads=2\ns3.secret_access_key=hunter2\n");
+    char *sets[] = {"threads=3", "codec=auto"};
+    char *xs[] = {"client.id=cli", "kafka.linger.ms=9"};
+    char *envp[] = {"KINFER_CODEC=confluent", NULL};
+    char err[512] = "";
+    kf_config_t *cfg = kf_config_load(path, sets, 2, xs, 2, envp, err, sizeof(err));
+    assert_non_null(cfg);
+    assert_string_equal(kf_config_get(cfg, "group"), "g-file");
+    assert_int_equal(kf_config_get_int(cfg, "threads", 0), 3);
+    assert_string_equal(kf_config_get(cfg, "codec"), "confluent");
+    assert_string_equal(kf_config_get(cfg, "kafka.client.id"), "cli");
+    assert_string_equal(kf_config_get(cfg, "kafka.linger.ms"), "9");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    kf_config_dump(cfg, f);
+    fclose(f);
+    assert_non_null(strstr(buf, "threads=3  # flag --set"));
+    assert_non_null(strstr(buf, "codec=confluent  # environment KINFER_CODEC"));
+    assert_non_null(strstr(buf, "s3.secret_access_key=***"));
+    assert_null(strstr(buf, "hunter2"));
+    free(buf);
+    kf_config_free(cfg);
+
+    char *badset[] = {"thread=3"};
+    assert_null(kf_config_load(path, badset, 1, NULL, 0, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "unknown config key 'thread' (--set)"));
+    assert_null(
+        kf_config_load("/nonexistent.properties", NULL, 0, NULL, 0, NULL, err, sizeof(err)));
+    assert_non_null(strstr(err, "/nonexistent.properties"));
+    unlink(path);
+    free(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
@@ -341,6 +377,7 @@ int main(void) {
         cmocka_unit_test(test_env_mapping),
         cmocka_unit_test(test_kafka_passthrough),
         cmocka_unit_test(test_key_table),
+        cmocka_unit_test(test_load_all_layers_and_dump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

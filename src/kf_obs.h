@@ -12,6 +12,12 @@
  *     w->m = kf_obs_metrics(w->obs);          // pass to kf_wmetrics_* calls
  *     ... consumer conf: statistics.interval.ms = kf_obs_stats_interval_ms()
  *         and from its stats_cb: kf_wmetrics_rdkafka_stats(w->m, json, len)
+ *     ... kf_model_sources_params_t.on_error: kf_wmetrics_fetch_error(w->m,
+ *         model, reason)   (per-event reasons: http, checksum, load, ...)
+ *     ... on each result delivered: kf_wmetrics_job(w->m, model, status,
+ *         queue_us, compute_us, e2e_us); per batch: kf_wmetrics_batch();
+ *         DLQ record: kf_wmetrics_dlq(); on (un)load: kf_wmetrics_model_loaded()
+ *     ... in-flight / paused changes: kf_wmetrics_inflight(), _paused()
  *
  * Threads: new/free from one thread; the getters from any thread. The
  * readiness callback runs on the HTTP thread. */
@@ -62,7 +68,8 @@ int kf_obs_port(const kf_obs_t *o);
 /* The statistics interval to set on the consumer (0 = do not set). */
 int kf_obs_stats_interval_ms(const kf_obs_t *o);
 
-/* Mirrors the model pollers' failure counters into
+/* Alternative to the on_error hook above (use one, not both): mirrors the
+ * model pollers' failure counters into
  * kinfer_artifact_fetch_errors_total{model,reason=fetch|load|poll} at every
  * scrape. Pass NULL to stop watching; do that before freeing the sources
  * (or free the kf_obs first). Any thread. */

@@ -28,6 +28,10 @@ typedef struct ke_backend_iface {
                        const void *state, const ke_tensor_t *const *in, int n_in,
                        ke_tensor_t *const *out, int n_out, ke_exec_ctx_t *x);
     void (*destroy)(void *ctx);
+    /* 1: alloc returns memory the host cannot touch (a GPU): the plan then
+     * uploads graph inputs into backend buffers instead of aliasing the
+     * caller's host memory. 0 (CPU): inputs are read in place. */
+    int device_memory;
 } ke_backend_iface_t;
 
 typedef struct ke_backend {
@@ -42,6 +46,10 @@ typedef struct ke_backend {
  * Caller frees with ke_backend_free(). Loading thread. */
 ke_backend_t *ke_backend_new(const char *device, int n_threads, char *err, size_t errsz);
 void ke_backend_free(ke_backend_t *be); /* NULL is a no-op */
+
+/* Number of usable CUDA devices (0 without the CUDA backend, a driver or a
+ * GPU). Any thread. */
+int ke_backend_cuda_devices(void);
 
 /* The CPU backend (ke_cpu_backend.c). */
 ke_backend_t *ke_cpu_backend_new(int n_threads, char *err, size_t errsz);

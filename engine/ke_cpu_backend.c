@@ -44,7 +44,7 @@ static ke_status_t cpu_run(void *ctx, const ke_node_info_t *node, const ke_op_de
 static void cpu_destroy(void *ctx) { (void)ctx; }
 
 static const ke_backend_iface_t k_cpu = {
-    "cpu", cpu_supports, cpu_alloc, cpu_free, cpu_copy, cpu_copy, cpu_run, cpu_destroy,
+    "cpu", cpu_supports, cpu_alloc, cpu_free, cpu_copy, cpu_copy, cpu_run, cpu_destroy, 0,
 };
 
 ke_backend_t *ke_cpu_backend_new(int n_threads, char *err, size_t errsz) {

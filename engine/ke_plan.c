@@ -44,6 +44,7 @@ struct ke_plan {
     size_t arena_bytes, per_row, weight_bytes;
     void *scratch;
     size_t scratch_bytes;
+    void **dev_inputs;        /* device_memory backends: input buffers */
     ke_exec_ctx_t x;
     char errbuf[256];
 };
@@ -137,12 +138,15 @@ void ke_plan_free(ke_plan_t *p) {
     if (p->be) {
         p->be->iface->free(p->be->ctx, p->arena);
         p->be->iface->free(p->be->ctx, p->scratch);
+        for (int i = 0; p->dev_inputs && i < p->g->n_inputs; i++)
+            p->be->iface->free(p->be->ctx, p->dev_inputs[i]);
     }
     if (p->vt && p->g)
         for (int v = 0; v < p->g->n_vals; v++)
             if (p->g->vals[v].kind == KE_VAL_AFFINE) free(p->vt[v].data);
     ke_backend_free(p->be);
     free(p->vt);
+    free(p->dev_inputs);
     free(p->nodes);
     free(p->in_pool);
     free(p->out_pool);
@@ -342,6 +346,14 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
         p->scratch = p->be->iface->alloc(p->be->ctx, scratch);
         if (!p->scratch) goto nomem;
     }
+    if (p->be->iface->device_memory) { /* graph inputs live on the device */
+        p->dev_inputs = calloc((size_t)g->n_inputs + 1, sizeof *p->dev_inputs);
+        if (!p->dev_inputs) goto nomem;
+        for (int i = 0; i < g->n_inputs; i++) {
+            p->dev_inputs[i] = p->be->iface->alloc(p->be->ctx, ke_tensor_nbytes(&p->vt[g->inputs[i]]));
+            if (!p->dev_inputs[i]) goto nomem;
+        }
+    }
     p->x.pool = p->be->pool;
     p->x.n_threads = p->be->n_threads;
     p->x.scratch = p->scratch;
@@ -396,6 +408,17 @@ ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
         if (!inputs[i]) {
             seterr(err, errsz, "run: input '%s' is NULL", g->vals[g->inputs[i]].name);
             return KE_ERR_INVALID_ARG;
+        }
+        if (p->dev_inputs) {
+            ke_status_t st = p->be->iface->upload(p->be->ctx, p->dev_inputs[i], inputs[i],
+                                                  ke_tensor_nbytes(&p->vt[g->inputs[i]]));
+            if (st != KE_OK) {
+                seterr(err, errsz, "run: copying input '%s' to the device failed",
+                       g->vals[g->inputs[i]].name);
+                return st;
+            }
+            p->vt[g->inputs[i]].data = p->dev_inputs[i];
+            continue;
         }
         p->vt[g->inputs[i]].data = (void *)(uintptr_t)inputs[i];
     }

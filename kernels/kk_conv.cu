@@ -7,13 +7,14 @@
 
 namespace {
 
-__global__ void im2col_kernel(const float *__restrict__ img, kk_conv2d_geom_t g,
-                              float *__restrict__ col) {
+__global__ void im2col_kernel(const float *__restrict__ img0, int64_t img_stride, int64_t images,
+                              kk_conv2d_geom_t g, float *__restrict__ col) {
     int64_t cols = g.oh * g.ow;
-    int64_t n = g.c * g.kh * g.kw * cols;
+    int64_t per = g.c * g.kh * g.kw * cols, n = per * images;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x) {
-        int64_t pix = i % cols, row = i / cols;
+        const float *img = img0 + (i / per) * img_stride;
+        int64_t pix = i % cols, row = (i % per) / cols;
         int64_t ox = pix % g.ow, oy = pix / g.ow;
         int64_t j = row % g.kw, ki = (row / g.kw) % g.kh, c = row / (g.kw * g.kh);
         int64_t y = oy * g.stride_h - g.pad_t + ki * g.dil_h;
@@ -73,11 +74,20 @@ extern "C" kk_status_t kk_conv2d_out_size(kk_conv2d_geom_t *g) {
 
 extern "C" kk_status_t kk_im2col_launch(const float *d_img, const kk_conv2d_geom_t *g,
                                         float *d_col, kk_stream_t stream) {
-    if (!d_img || !d_col || !g || g->oh <= 0 || g->ow <= 0 || g->c <= 0)
+    return kk_im2col_batch_launch(d_img, 0, 1, g, d_col, stream);
+}
+
+extern "C" kk_status_t kk_im2col_batch_launch(const float *d_img, int64_t img_stride,
+                                              int64_t images, const kk_conv2d_geom_t *g,
+                                              float *d_col, kk_stream_t stream) {
+    if (!d_img || !d_col || !g || g->oh <= 0 || g->ow <= 0 || g->c <= 0 || images < 0)
         return KK_ERR_INVALID_ARG;
-    int64_t n = g->c * g->kh * g->kw * g->oh * g->ow;
+    if (images == 0)
+        return KK_OK;
+    int64_t n = g->c * g->kh * g->kw * g->oh * g->ow * images;
     const unsigned threads = 256;
-    im2col_kernel<<<kk_blocks_for(n, threads), threads, 0, stream>>>(d_img, *g, d_col);
+    im2col_kernel<<<kk_blocks_for(n, threads), threads, 0, stream>>>(d_img, img_stride, images,
+                                                                    *g, d_col);
     KK_LAUNCH_CHECK("im2col");
     return KK_OK;
 }

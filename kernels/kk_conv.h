@@ -33,6 +33,12 @@ kk_status_t kk_conv2d_out_size(kk_conv2d_geom_t *g);
 kk_status_t kk_im2col_launch(const float *d_img, const kk_conv2d_geom_t *g, float *d_col,
                              kk_stream_t stream);
 
+/* The same for `images` images at once: image i starts at d_img + i *
+ * img_stride and its column matrix at d_col + i * (c*kh*kw*oh*ow), ready for
+ * one strided-batched GEMM. */
+kk_status_t kk_im2col_batch_launch(const float *d_img, int64_t img_stride, int64_t images,
+                                   const kk_conv2d_geom_t *g, float *d_col, kk_stream_t stream);
+
 typedef enum kk_pool_kind { KK_POOL_MAX = 0, KK_POOL_AVG } kk_pool_kind_t;
 
 /* Pooling over [n*c] planes of h x w (geometry's c is ignored; pass planes).

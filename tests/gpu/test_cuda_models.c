@@ -1,0 +1,121 @@
+/* The four test models end to end: the CUDA backend against the CPU engine
+ * on the committed reference inputs (batch 1, 7, 64), FP32 tolerance rtol
+ * 1e-4, atol 1e-5 (plus the onnxruntime outputs at the conformance
+ * tolerance). Exits 77 (SKIP) without a GPU. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "ke_backend.h"
+#include "kf_npy.h"
+
+static int compare(const char *what, const float *got, const float *want, int64_t n, double rtol,
+                   double atol) {
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs((double)got[i] - want[i]);
+        if (!(d <= atol + rtol * fabs(want[i]))) {
+            fprintf(stderr, "FAIL %s: element %lld cuda %.7g cpu %.7g\n", what, (long long)i,
+                    got[i], want[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int run_model(const char *root, const char *name, int batch) {
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/models/%s.onnx", root, name);
+    ke_model_t *m = ke_model_load_file(path, NULL, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "FAIL load %s: %s\n", path, err);
+        return 1;
+    }
+    ke_plan_params_t pp = ke_plan_default_params();
+    pp.max_batch = 64;
+    ke_plan_t *cpu = ke_plan_new(m, &pp, err, sizeof err);
+    pp.device = "cuda";
+    ke_plan_t *gpu = cpu ? ke_plan_new(m, &pp, err, sizeof err) : NULL;
+    if (!cpu || !gpu) {
+        fprintf(stderr, "FAIL plan %s: %s\n", name, err);
+        ke_plan_free(cpu);
+        ke_model_free(m);
+        return 1;
+    }
+    int ni = ke_model_num_inputs(m), no = ke_model_num_outputs(m), failures = 0;
+    kf_npy_t *ins[8] = {0};
+    const void *inp[8];
+    void *out_cpu[8] = {0}, *out_gpu[8] = {0};
+    for (int i = 0; i < ni && i < 8; i++) {
+        ke_io_info_t info;
+        ke_model_input(m, i, &info);
+        snprintf(path, sizeof path, "%s/models/ref/%s/b%d/inputs/%s.npy", root, name, batch,
+                 info.name);
+        if (kf_npy_load_file(path, 0, &ins[i], err, sizeof err) != KF_OK) {
+            fprintf(stderr, "FAIL %s\n", err);
+            failures++;
+            goto done;
+        }
+        inp[i] = ins[i]->data;
+    }
+    for (int i = 0; i < no && i < 8; i++) {
+        ke_tensor_t d;
+        ke_plan_output_desc(cpu, i, batch, &d);
+        out_cpu[i] = calloc(1, ke_tensor_nbytes(&d) + 1);
+        out_gpu[i] = calloc(1, ke_tensor_nbytes(&d) + 1);
+    }
+    if (ke_plan_run(cpu, batch, inp, out_cpu, err, sizeof err) != KE_OK ||
+        ke_plan_run(gpu, batch, inp, out_gpu, err, sizeof err) != KE_OK) {
+        fprintf(stderr, "FAIL run %s b%d: %s\n", name, batch, err);
+        failures++;
+        goto done;
+    }
+    for (int i = 0; i < no; i++) {
+        ke_tensor_t d;
+        ke_io_info_t info;
+        ke_plan_output_desc(cpu, i, batch, &d);
+        ke_model_output(m, i, &info);
+        char what[256];
+        snprintf(what, sizeof what, "%s b%d %s", name, batch, info.name);
+        failures += compare(what, out_gpu[i], out_cpu[i], ke_tensor_numel(&d), 1e-4, 1e-5);
+        snprintf(path, sizeof path, "%s/models/ref/%s/b%d/outputs/%s.npy", root, name, batch,
+                 info.name);
+        kf_npy_t *ref = NULL;
+        if (kf_npy_load_file(path, 0, &ref, err, sizeof err) == KF_OK) {
+            strncat(what, " vs onnxruntime", sizeof what - strlen(what) - 1);
+            failures += compare(what, out_gpu[i], ref->data, ke_tensor_numel(&d), 1e-3, 1e-4);
+            kf_npy_free(ref);
+        }
+    }
+done:
+    for (int i = 0; i < 8; i++) {
+        kf_npy_free(ins[i]);
+        free(out_cpu[i]);
+        free(out_gpu[i]);
+    }
+    ke_plan_free(gpu);
+    ke_plan_free(cpu);
+    ke_model_free(m);
+    if (!failures)
+        printf("ok %s batch %d\n", name, batch);
+    return failures;
+}
+
+int main(void) {
+    if (ke_backend_cuda_devices() == 0) {
+        printf("no CUDA device: SKIP\n");
+        return 77;
+    }
+    const char *root = getenv("KINFER_SOURCE_DIR");
+    if (!root)
+        root = KINFER_SOURCE_DIR;
+    const char *models[] = {"mnist_mlp", "cnn", "binary_classifier", "bert_tiny"};
+    const int batches[] = {1, 7, 64};
+    int failures = 0, cases = 0;
+    for (size_t i = 0; i < 4; i++)
+        for (size_t b = 0; b < 3; b++, cases++)
+            failures += run_model(root, models[i], batches[b]) != 0;
+    printf("%d passed, %d failed\n", cases - failures, failures);
+    return failures ? 1 : 0;
+}

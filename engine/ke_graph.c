@@ -197,3 +197,40 @@ void ke_value_shape_at(const ke_value_t *v, int64_t batch, ke_tensor_t *t) {
     for (int i = 0; i < KE_MAX_RANK; i++)
         t->shape[i] = i < v->t.rank ? v->dim_a[i] * batch + v->dim_c[i] : 0;
 }
+
+ke_status_t ke_graph_node_rewrite(ke_graph_t *g, int ni, const char *op_type, int opset,
+                                  const int *in, int n_in) {
+    const ke_op_def_t *def = ke_graph_find_op(g, op_type, "", KE_OPSET_INTERNAL);
+    if (!def) return KE_ERR_UNSUPPORTED;
+    ke_node_t *n = &g->nodes[ni];
+    char *ot = dupstr(op_type);
+    int *nin = malloc((size_t)(n_in > 0 ? n_in : 1) * sizeof(int));
+    if (!ot || !nin) {
+        free(ot);
+        free(nin);
+        return KE_ERR_NOMEM;
+    }
+    for (int k = 0; k < n_in; k++) nin[k] = in[k];
+    free(n->op_type);
+    free(n->in);
+    n->op_type = ot;
+    n->in = nin;
+    n->n_in = n_in;
+    for (int k = 0; k < n->n_attrs; k++) free_attr(&n->attrs[k]);
+    n->n_attrs = 0;
+    n->attrset.n = 0;
+    n->opset = opset;
+    n->def = def;
+    return KE_OK;
+}
+
+int ke_graph_add_const(ke_graph_t *g, const char *name, ke_tensor_t *t) {
+    int v = ke_graph_add_value(g, name);
+    if (v < 0) return -1;
+    ke_value_t *val = &g->vals[v];
+    val->kind = KE_VAL_CONST;
+    val->t = *t;
+    memset(t, 0, sizeof *t);
+    for (int d = 0; d < val->t.rank; d++) val->dim_c[d] = val->t.shape[d];
+    return v;
+}

@@ -70,6 +70,14 @@ int ke_graph_add_node(ke_graph_t *g, const char *name, const char *op_type, cons
 /* Append an attribute to node ni (name copied, arrays copied; the tensor is
  * adopted: the graph releases it). Returns KE_OK or KE_ERR_NOMEM. */
 ke_status_t ke_graph_node_set_attr(ke_graph_t *g, int ni, const ke_attr_t *a, ke_tensor_t *adopt);
+/* Turn node ni into another op in place: new op type (domain ""), opset,
+ * inputs (copied), attributes dropped, def looked up with
+ * KE_OPSET_INTERNAL. Outputs are kept. KE_ERR_UNSUPPORTED when the op
+ * table has no row. */
+ke_status_t ke_graph_node_rewrite(ke_graph_t *g, int ni, const char *op_type, int opset,
+                                  const int *in, int n_in);
+/* Add a constant value owning t (t is adopted and zeroed); -1 on failure. */
+int ke_graph_add_const(ke_graph_t *g, const char *name, ke_tensor_t *t);
 /* Node's info as ops see it. */
 void ke_graph_node_info(const ke_graph_t *g, int ni, ke_node_info_t *info);
 /* Number of live, not folded nodes reading value v. */

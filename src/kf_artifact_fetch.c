@@ -72,6 +72,7 @@ typedef struct xfer {
     int io_error;
     uint64_t max_bytes;
     char etag[KF_FETCH_ETAG_MAX];
+    long retry_after_ms; /* Retry-After (seconds form) of the last response, or -1 */
     char errbody[ERRBODY_MAX + 1];
     size_t errlen;
     CURL *curl;
@@ -82,6 +83,17 @@ typedef struct xfer {
 static size_t on_header(char *buf, size_t size, size_t n, void *ud) {
     xfer_t *x = ud;
     size_t len = size * n;
+    if (len > 12 && strncasecmp(buf, "retry-after:", 12) == 0) {
+        char num[24];
+        size_t i = 12, k = 0;
+        while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+            i++;
+        while (i < len && k + 1 < sizeof(num) && buf[i] >= '0' && buf[i] <= '9')
+            num[k++] = buf[i++];
+        num[k] = '\0';
+        if (k > 0 && k < 8)
+            x->retry_after_ms = strtol(num, NULL, 10) * 1000L;
+    }
     if (len > 5 && strncasecmp(buf, "etag:", 5) == 0) {
         size_t i = 5;
         while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
@@ -255,6 +267,7 @@ kf_status_t kf_fetch_file(const kf_fetch_params_t *pp, const char *url_in,
         x.is_http = is_http;
         x.cancel = p->cancel;
         x.ranged = have > 0;
+        x.retry_after_ms = -1;
 
         struct curl_slist *hdrs = NULL;
         char hbuf[KF_FETCH_ETAG_MAX + 32];
@@ -411,6 +424,8 @@ kf_status_t kf_fetch_file(const kf_fetch_params_t *pp, const char *url_in,
             break;
         }
         long delay = kf_fetch_backoff_ms(p, attempt, &seed);
+        if (x.retry_after_ms > delay) /* the server asked for more; capped */
+            delay = x.retry_after_ms < p->backoff_max_ms ? x.retry_after_ms : p->backoff_max_ms;
         kf_log(p->log, KF_LOG_WARN, "fetch %s: attempt %d failed (%s); retrying in %ld ms", url_in,
                res->attempts, why, delay);
         if (sleep_ms(delay, p->cancel) != 0) {

@@ -4,7 +4,8 @@
  * - Timeouts: connect, whole attempt, and a stall timeout (no byte for
  *   stall_timeout_ms).
  * - Retries: on connection errors, timeouts, cut transfers, HTTP 5xx, 408
- *   and 429, with exponential backoff and jitter; never on other 4xx.
+ *   and 429, with exponential backoff and jitter (a longer Retry-After in
+ *   seconds is honoured up to backoff_max_ms); never on other 4xx.
  * - Resume: a partial download is continued with a Range request (guarded
  *   by If-Range with the ETag when the server sent one); a server answering
  *   200 instead of 206 restarts the file.

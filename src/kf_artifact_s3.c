@@ -66,6 +66,16 @@ kf_status_t kf_s3_http_url(const kf_s3_params_t *p, const char *s3url, char **ou
         return KF_ERR_INVALID_ARG;
     }
     size_t blen = (size_t)(slash - bucket);
+    for (size_t i = 0; i < blen; i++) {
+        char c = bucket[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_') ||
+            blen > 63) {
+            snprintf(errstr, errstr_size, "'%s': bad bucket name (want [A-Za-z0-9._-], at most 63)",
+                     s3url);
+            return KF_ERR_INVALID_ARG;
+        }
+    }
     const char *key = slash + 1;
     char *ekey = malloc(strlen(key) * 3 + 1);
     if (!ekey)

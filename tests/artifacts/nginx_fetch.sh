@@ -60,7 +60,10 @@ fetch "$base/ratelimited/x.bin" >/dev/null 2>"$T/e5b"; rc=$?
 set -e
 [ $rc -eq 1 ] && grep -q 'HTTP 429 (gave up after 3 attempts)' "$T/e5b" || { cat "$T/e5b"; fail "429"; }
 [ "$(count_log '^429 GET /ratelimited/x.bin')" -eq 3 ] || fail "429 not retried twice"
-ok "429 retried with backoff"
+# backoff is 50 ms here; the server's Retry-After: 1 makes it wait 1000 ms
+[ "$(grep -c 'attempt [12] failed (HTTP 429); retrying in 1000 ms' "$T/e5b")" -eq 2 ] ||
+  { cat "$T/e5b"; fail "Retry-After not honoured"; }
+ok "429 retried, honouring Retry-After"
 
 # checksum mismatch: error names both digests, the good cached copy stays.
 # (Expecting the cached copy's own digest would be a cache hit without any

@@ -45,6 +45,10 @@ static void test_s3_bad(void **state) {
     assert_non_null(strstr(err, "s3://bucket"));
     assert_int_equal(kf_s3_http_url(&p, "s3:///key", &out, err, sizeof(err)), KF_ERR_INVALID_ARG);
     assert_int_equal(kf_s3_http_url(&p, "http://x/y", &out, err, sizeof(err)), KF_ERR_INVALID_ARG);
+    assert_int_equal(kf_s3_http_url(&p, "s3://a b/k", &out, err, sizeof(err)), KF_ERR_INVALID_ARG);
+    assert_non_null(strstr(err, "bad bucket name"));
+    assert_int_equal(kf_s3_http_url(&p, "s3://a@evil.com/k", &out, err, sizeof(err)),
+                     KF_ERR_INVALID_ARG);
     assert_null(out);
 }
 

@@ -15,6 +15,11 @@
 
 #define DEMO_TOPIC "kinfer.demo.jobs"
 #define DEMO_FEATURES 784
+/* The mock cluster keeps only ~5 MiB per partition and silently trims older
+ * data: stay below 4 MiB of jobs per partition. */
+#define DEMO_JOB_BYTES 3200
+#define DEMO_PARTITION_BYTES (4 << 20)
+#define DEMO_MAX_PARTITIONS 256
 
 typedef struct demo_opts {
     int64_t jobs, partitions, seed;
@@ -30,7 +35,8 @@ static void usage(FILE *out) {
                  "\n"
                  "options:\n"
                  "      --jobs N              jobs to send (default 1000)\n"
-                 "      --partitions P        partitions of the jobs topic (default 4)\n"
+                 "      --partitions P        partitions of the jobs topic (default: 4, or more\n"
+                 "                            to keep each under 4 MiB, the mock's limit)\n"
                  "      --codec raw|confluent framing (default raw)\n"
                  "      --seed S              random seed (default 42)\n"
                  "  -h, --help                this help\n");
@@ -199,13 +205,13 @@ int kf_cli_demo(int argc, char **argv) {
                                          {"seed", required_argument, NULL, O_SEED},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    demo_opts_t o = {.jobs = 1000, .partitions = 4, .seed = 42, .codec = kf_codec_default_params()};
+    demo_opts_t o = {.jobs = 1000, .partitions = 0, .seed = 42, .codec = kf_codec_default_params()};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         int bad = 0;
         switch (c) {
-        case O_JOBS: bad = kf_cli_parse_i64(optarg, 1, 100000000, &o.jobs); break;
+        case O_JOBS: bad = kf_cli_parse_i64(optarg, 1, 10000000, &o.jobs); break;
         case O_PARTS: bad = kf_cli_parse_i64(optarg, 1, 256, &o.partitions); break;
         case O_SEED: bad = kf_cli_parse_i64(optarg, 0, INT64_MAX / 2000000, &o.seed); break;
         case O_CODEC:
@@ -222,6 +228,25 @@ int kf_cli_demo(int argc, char **argv) {
     }
     if (optind < argc) {
         fprintf(stderr, "kinfer demo: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    int64_t per_part = DEMO_PARTITION_BYTES / DEMO_JOB_BYTES;
+    int64_t need = (o.jobs + per_part - 1) / per_part;
+    if (need > DEMO_MAX_PARTITIONS) {
+        fprintf(stderr,
+                "kinfer demo: --jobs %lld needs more than %d partitions of the embedded "
+                "broker (at most %lld jobs)\n",
+                (long long)o.jobs, DEMO_MAX_PARTITIONS,
+                (long long)(per_part * DEMO_MAX_PARTITIONS));
+        return 2;
+    }
+    if (o.partitions == 0)
+        o.partitions = need > 4 ? need : 4;
+    if (o.partitions < need) {
+        fprintf(stderr,
+                "kinfer demo: --jobs %lld needs --partitions >= %lld (the embedded "
+                "broker keeps ~5 MiB per partition)\n",
+                (long long)o.jobs, (long long)need);
         return 2;
     }
     char err[512];

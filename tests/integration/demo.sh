@@ -12,4 +12,10 @@ set +e
 "$bin" demo --jobs 0 2>/dev/null; rc=$?
 set -e
 [ $rc -eq 2 ] || { echo "--jobs 0 exited $rc, want 2"; exit 1; }
+# more jobs than the mock keeps in the asked partitions: refused up front,
+# not silently trimmed
+set +e
+err=$("$bin" demo --jobs 20000 --partitions 2 2>&1 >/dev/null); rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q -- "--partitions >= 16" <<<"$err" || { echo "rc $rc: $err"; exit 1; }
 echo "demo stage 1: ok"

@@ -112,6 +112,13 @@ ke_status_t ke_plan_output_desc(const ke_plan_t *p, int i, int n_rows, ke_tensor
 ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
                         void *const *outputs, char *err, size_t errsz);
 
+/* Profiling: when on, each run adds every node's wall time to per-node
+ * counters (one clock read per node; off by default). ke_plan_profile()
+ * writes one line per op type (total ms, share, calls) plus the slowest
+ * nodes to `out` (a FILE *), and resets the counters. Run thread only. */
+void ke_plan_set_profile(ke_plan_t *p, int on);
+void ke_plan_profile(ke_plan_t *p, void *out);
+
 #ifdef __cplusplus
 }
 #endif

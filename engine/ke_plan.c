@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ke_backend.h"
 #include "ke_model_impl.h"
@@ -47,6 +48,9 @@ struct ke_plan {
     void **dev_inputs;        /* device_memory backends: input buffers */
     ke_exec_ctx_t x;
     char errbuf[256];
+    int profile;
+    double *prof_s;           /* per plan node, seconds */
+    int prof_runs;
 };
 
 static void seterr(char *err, size_t errsz, const char *fmt, ...) {
@@ -153,6 +157,7 @@ void ke_plan_free(ke_plan_t *p) {
     free(p->upd);
     free(p->aff);
     free(p->in_alias);
+    free(p->prof_s);
     free(p);
 }
 
@@ -430,11 +435,21 @@ ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
             p->vt[n->out[0]].data = p->vt[n->in[0]].data;
     }
     const ke_backend_iface_t *bi = p->be->iface;
+    struct timespec t0, t1;
+    if (p->profile) {
+        p->prof_runs++;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+    }
     for (int i = 0; i < p->n_nodes; i++) {
         plan_node_t *pn = &p->nodes[i];
         p->errbuf[0] = 0;
         ke_status_t st = bi->run(p->be->ctx, &pn->info, g->nodes[pn->node].def, pn->state, pn->in,
                                  pn->n_in, pn->out, pn->n_out, &p->x);
+        if (p->profile) {
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            p->prof_s[i] += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+            t0 = t1;
+        }
         if (st != KE_OK) {
             seterr(err, errsz, "node '%s' (%s): %s", pn->info.name, pn->info.op_type,
                    p->errbuf[0] ? p->errbuf : ke_status_str(st));
@@ -454,4 +469,42 @@ ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
         }
     }
     return KE_OK;
+}
+
+void ke_plan_set_profile(ke_plan_t *p, int on) {
+    if (!p) return;
+    if (on && !p->prof_s) {
+        p->prof_s = calloc((size_t)p->n_nodes + 1, sizeof(double));
+        if (!p->prof_s) return;
+    }
+    p->profile = on && p->prof_s;
+}
+
+void ke_plan_profile(ke_plan_t *p, void *out) {
+    FILE *f = out;
+    if (!p || !p->prof_s || !f || p->prof_runs == 0) return;
+    double total = 0;
+    for (int i = 0; i < p->n_nodes; i++) total += p->prof_s[i];
+    fprintf(f, "profile: %d runs, %.4f ms per run, %d nodes\n", p->prof_runs,
+            total * 1e3 / p->prof_runs, p->n_nodes);
+    /* per op type (fused nodes show their ke_act) */
+    unsigned char *done = calloc((size_t)p->n_nodes + 1, 1);
+    if (!done) return;
+    for (int i = 0; i < p->n_nodes; i++) {
+        if (done[i]) continue;
+        const char *op = p->nodes[i].info.op_type;
+        double s = 0;
+        int calls = 0;
+        for (int j = i; j < p->n_nodes; j++)
+            if (!done[j] && strcmp(p->nodes[j].info.op_type, op) == 0) {
+                done[j] = 1;
+                s += p->prof_s[j];
+                calls++;
+            }
+        fprintf(f, "  %-22s %9.4f ms/run %5.1f%% %4d nodes\n", op, s * 1e3 / p->prof_runs,
+                total > 0 ? 100.0 * s / total : 0.0, calls);
+    }
+    free(done);
+    memset(p->prof_s, 0, (size_t)p->n_nodes * sizeof(double));
+    p->prof_runs = 0;
 }

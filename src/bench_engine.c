@@ -25,6 +25,7 @@ static void usage(FILE *out) {
                  "  --seconds S     measuring time (default 2)\n"
                  "  --warmup N      untimed runs first (default 5)\n"
                  "  --device D      cpu (default), cuda, auto\n"
+                 "  --profile       per-op time table on stderr (timed separately)\n"
                  "  --help          this text\n");
 }
 
@@ -57,11 +58,16 @@ int kf_bench_engine(int argc, char **argv) {
     const char *model = NULL, *device = "cpu";
     int batch = 1, threads = 0, warmup = 5;
     double seconds = 2.0;
+    int profile = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        }
+        if (!strcmp(a, "--profile")) {
+            profile = 1;
+            continue;
         }
         if (i + 1 >= argc) {
             fprintf(stderr, "kinfer bench engine: %s needs a value (or is unknown)\n", a);
@@ -170,6 +176,13 @@ int kf_bench_engine(int argc, char **argv) {
            lat[n / 2] * 1e3, lat[(size_t)((double)(n - 1) * 0.99)] * 1e3, n,
            ke_plan_arena_bytes(p), ke_plan_bytes_per_row(p));
     fflush(stdout);
+    if (profile) { /* separate runs so the JSON numbers stay unprofiled */
+        ke_plan_set_profile(p, 1);
+        for (size_t r = 0; r < n && r < 200; r++)
+            if (ke_plan_run(p, batch, (const void *const *)ins, outs, err, sizeof err) != KE_OK) break;
+        ke_plan_profile(p, stderr);
+        ke_plan_set_profile(p, 0);
+    }
     rc = 0;
     goto out;
 nomem:

@@ -11,8 +11,9 @@ kubeconform/kubeval are not packaged for Debian 12, so this is a hand-written
 required-fields check, not a full OpenAPI schema validation; building the
 image and running compose could not be done on this machine.
 
-usage: check_deploy.py [SECTION ...]   sections: compose dockerfile k8s
-(default: all). Exits 1 listing every problem found."""
+usage: check_deploy.py [SECTION ...]   sections: compose dockerfile k8s runtime
+(default: the first three; `runtime` checks the built binary's shared
+libraries against install-deps.sh --runtime and needs KINFER_BIN). Exits 1 listing every problem found."""
 import base64
 import json
 import os
@@ -294,6 +295,53 @@ def check_dockerfile():
         check("build" in lines and ".git" in lines, "Dockerfile.dockerignore must drop build/ and .git")
 
 
+# ---- runtime libraries --------------------------------------------------------
+
+def check_runtime_libs():
+    """Every shared library the built kinfer binary loads must come from a
+    package in install-deps.sh's runtime list or its dependency closure, or
+    the runtime image would fail to start (CUDA libraries aside: the CPU
+    image is built with KINFER_CUDA=OFF)."""
+    import shutil
+    import subprocess
+    kbin = os.environ.get("KINFER_BIN")
+    if not check(kbin and os.path.isfile(kbin), "runtime: KINFER_BIN not set or missing"):
+        return
+    for tool in ("ldd", "dpkg", "apt-cache"):
+        if not check(shutil.which(tool), f"runtime: {tool} not found"):
+            return
+    script = open(os.path.join(SRC, "scripts", "install-deps.sh"), encoding="utf-8").read()
+    m = re.search(r"runtime_pkgs=\(([^)]*)\)", script)
+    if not check(m, "install-deps.sh: no runtime_pkgs list"):
+        return
+    runtime = m.group(1).split()
+    out = subprocess.run(["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests",
+                          "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"]
+                         + runtime, capture_output=True, text=True).stdout
+    closure = {l.strip() for l in out.splitlines() if l and not l.startswith(" ")}
+    closure |= set(runtime)
+    check(len(closure) > len(runtime), "runtime: apt-cache returned no dependency closure")
+    libs = []
+    for line in subprocess.run(["ldd", kbin], capture_output=True, text=True).stdout.splitlines():
+        parts = line.split("=>")
+        if len(parts) == 2 and parts[1].strip().startswith("/"):
+            libs.append(parts[1].split()[0])
+    check(libs, "runtime: ldd listed no libraries")
+    for lib in libs:
+        if "/cuda" in lib:
+            continue
+        owner = None
+        for cand in (lib, os.path.realpath(lib), "/usr" + lib):
+            r = subprocess.run(["dpkg", "-S", cand], capture_output=True, text=True)
+            if r.returncode == 0:
+                owner = r.stdout.split(":")[0].strip()
+                break
+        if check(owner, f"runtime: {lib} belongs to no Debian package"):
+            check(owner in closure or owner.startswith(("libc6", "libgcc-s1")),
+                  f"runtime: kinfer loads {lib} from {owner}, which scripts/install-deps.sh "
+                  f"--runtime does not install (add it to runtime_pkgs)")
+
+
 # ---- Kubernetes ------------------------------------------------------------
 
 DNS1123 = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -521,7 +569,8 @@ def check_k8s():
 
 def main():
     sections = sys.argv[1:] or ["compose", "dockerfile", "k8s"]
-    fns = {"compose": check_compose, "dockerfile": check_dockerfile, "k8s": check_k8s}
+    fns = {"compose": check_compose, "dockerfile": check_dockerfile, "k8s": check_k8s,
+           "runtime": check_runtime_libs}
     for s in sections:
         if s not in fns:
             print(f"check_deploy: unknown section {s}", file=sys.stderr)

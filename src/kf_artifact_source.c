@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct source {
     char *name;
@@ -17,6 +18,17 @@ struct kf_model_sources {
     size_t n;
     const kf_logger_t *log;
 };
+
+int kf_model_source_is_repo(const char *source) {
+    if (!source || !*source)
+        return 0;
+    if (!strncmp(source, "http://", 7) || !strncmp(source, "https://", 8) ||
+        !strncmp(source, "s3://", 5))
+        return 1;
+    const char *path = !strncmp(source, "file://", 7) ? source + 7 : source;
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
 
 static const char *str_or_null(const kf_config_t *cfg, const char *key) {
     const char *v = kf_config_get(cfg, key);
@@ -93,8 +105,8 @@ kf_model_sources_t *kf_model_sources_new(const kf_config_t *cfg,
         char key[512];
         snprintf(key, sizeof(key), "model.%s.source", name);
         const char *base = str_or_null(cfg, key);
-        if (!base)
-            continue; /* a model configured without an artifact source */
+        if (!base || !kf_model_source_is_repo(base))
+            continue; /* no source, or a single local file the caller loads */
         if (!s->cache) {
             s->cache = kf_cache_new(&cp, errstr, errstr_size);
             if (!s->cache)

@@ -1,7 +1,8 @@
 /* kf_artifact_source (prefix kf_model_sources_): the worker's model
  * artifacts, from configuration to a loaded version and hot swaps.
  *
- * For every model with a `model.<name>.source` base URL it creates a
+ * For every model whose `model.<name>.source` is a repository (see
+ * kf_model_source_is_repo; plain .onnx files are left to the caller) it creates a
  * kf_repo over one shared kf_cache (cache.dir, cache.offline, s3.*,
  * fetch.*), fetches the version LATEST names, and hands it to on_version
  * (the worker loads, warms up and publishes it). kf_model_sources_start
@@ -24,6 +25,11 @@
 #include "kf_status.h"
 
 typedef struct kf_model_sources kf_model_sources_t;
+
+/* 1 when a model SOURCE names a repository base (http://, https://, s3://,
+ * or a file:// URL / path of a directory), 0 when it is a single local
+ * model file (loaded directly, no polling). */
+int kf_model_source_is_repo(const char *source);
 
 /* Fills cache params from the config (cache.*, s3.*, fetch.*). The strings
  * point into cfg (kf_cache_new copies them). */

@@ -89,6 +89,16 @@ int main(void) {
     CHECK(cfg);
     CHECK(kf_config_load_string(cfg, text, "test.properties", err, sizeof(err)) == KF_OK);
 
+    CHECK(kf_model_source_is_repo("http://h/m") && kf_model_source_is_repo("s3://b/p"));
+    CHECK(kf_model_source_is_repo(root) && !kf_model_source_is_repo("/no/such/model.onnx"));
+    {
+        char f[3400];
+        snprintf(f, sizeof(f), "file://%s/repo", root);
+        CHECK(kf_model_source_is_repo(f));
+        snprintf(f, sizeof(f), "%s/repo/clf/a/model.onnx", root);
+        CHECK(!kf_model_source_is_repo(f));
+    }
+
     kf_cache_params_t cp;
     CHECK(kf_model_sources_cache_params(cfg, &cp, err, sizeof(err)) == KF_OK);
     CHECK(cp.fetch.max_retries == 0 && cp.fetch.max_bytes == 1u << 20);

@@ -1,0 +1,396 @@
+/* kf_consumer: see kf_consumer.h. The poll thread is the only thread that
+ * touches the rd_kafka_t consumer (poll, pause/resume, commit, rebalance
+ * callback, close); other threads only set the stop flag and read stats. */
+#include "kf_consumer.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kf_result_producer.h" /* kf_kafka_conf_apply */
+
+struct kf_consumer {
+    rd_kafka_t *rk;
+    kf_consumer_params_t p;
+    pthread_t th;
+    int started;
+    atomic_int stop;
+    atomic_int paused;
+    pthread_mutex_t mu; /* guards st, closed */
+    pthread_cond_t cv;
+    int closed;
+    kf_consumer_stats_t st;
+};
+
+static int64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+kf_consumer_params_t kf_consumer_default_params(void) {
+    kf_consumer_params_t p;
+    memset(&p, 0, sizeof(p));
+    p.high_mark = 20000;
+    p.low_mark = 5000;
+    p.commit_interval_ms = 1000;
+    p.drain_timeout_ms = 10000;
+    return p;
+}
+
+static void stat_add(kf_consumer_t *c, uint64_t *field, uint64_t n) {
+    pthread_mutex_lock(&c->mu);
+    *field += n;
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* Commits `list` synchronously and records the outcome in the tracker.
+ * Returns 1 when committed (or nothing to commit), 0 on failure. */
+static int commit_sync(kf_consumer_t *c, rd_kafka_topic_partition_list_t *list) {
+    if (list->cnt == 0)
+        return 1;
+    rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, list, 0);
+    kf_offsets_commit_result(c->p.offsets, list, e);
+    if (e) {
+        KF_WARN(c->p.log, "offset commit failed: %s", rd_kafka_err2str(e));
+        stat_add(c, &c->st.commit_errors, 1);
+        return 0;
+    }
+    stat_add(c, &c->st.commits, 1);
+    return 1;
+}
+
+static void commit_async(kf_consumer_t *c) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    if (kf_offsets_collect(c->p.offsets, NULL, l) > 0) {
+        rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, l, 1);
+        if (e) { /* not even queued: hand it out again next time */
+            kf_offsets_commit_result(c->p.offsets, l, e);
+            stat_add(c, &c->st.commit_errors, 1);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque) {
+    (void)rk;
+    kf_consumer_t *c = opaque;
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET || !offsets)
+        return;
+    kf_offsets_commit_result(c->p.offsets, offsets, err);
+    if (err) {
+        KF_WARN(c->p.log, "offset commit failed: %s (will retry)", rd_kafka_err2str(err));
+        stat_add(c, &c->st.commit_errors, 1);
+    } else {
+        stat_add(c, &c->st.commits, 1);
+    }
+}
+
+/* librdkafka 2.0 only notices a resumed partition at its broker thread's next
+ * wakeup (up to 1 s later: measured here, each pause/resume cycle cost ~1 s).
+ * An asynchronous seek to the current position wakes it at once; it does
+ * not move the position, so nothing is skipped or re-delivered. */
+static void kick_fetch(kf_consumer_t *c, const rd_kafka_topic_partition_list_t *a) {
+    rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_copy(a);
+    if (rd_kafka_position(c->rk, pos) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(pos);
+        return;
+    }
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(pos->cnt);
+    for (int i = 0; i < pos->cnt; i++)
+        if (pos->elems[i].offset >= 0)
+            rd_kafka_topic_partition_list_add(l, pos->elems[i].topic, pos->elems[i].partition)
+                ->offset = pos->elems[i].offset;
+    if (l->cnt > 0) {
+        rd_kafka_error_t *se = rd_kafka_seek_partitions(c->rk, l, 0);
+        if (se) {
+            KF_DEBUG(c->p.log, "seek after resume: %s", rd_kafka_error_string(se));
+            rd_kafka_error_destroy(se);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    rd_kafka_topic_partition_list_destroy(pos);
+}
+
+static void set_paused(kf_consumer_t *c, int pause) {
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(c->rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)
+        return;
+    rd_kafka_resp_err_t e =
+        pause ? rd_kafka_pause_partitions(c->rk, a) : rd_kafka_resume_partitions(c->rk, a);
+    if (!pause && !e)
+        kick_fetch(c, a);
+    if (e)
+        KF_WARN(c->p.log, "%s partitions: %s", pause ? "pause" : "resume", rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(a);
+    atomic_store(&c->paused, pause);
+    if (pause)
+        stat_add(c, &c->st.pauses, 1);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque) {
+    kf_consumer_t *c = opaque;
+    int coop = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) /* start clean */
+            kf_offsets_drop(c->p.offsets, parts->elems[i].topic, parts->elems[i].partition);
+        rd_kafka_error_t *ke = NULL;
+        rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (coop)
+            ke = rd_kafka_incremental_assign(rk, parts);
+        else
+            e = rd_kafka_assign(rk, parts);
+        if (ke) {
+            KF_ERROR(c->p.log, "assign: %s", rd_kafka_error_string(ke));
+            rd_kafka_error_destroy(ke);
+        } else if (e) {
+            KF_ERROR(c->p.log, "assign: %s", rd_kafka_err2str(e));
+        }
+        if (atomic_load(&c->paused))
+            rd_kafka_pause_partitions(rk, parts);
+        stat_add(c, &c->st.assigned, (uint64_t)parts->cnt);
+        KF_INFO(c->p.log, "assigned %d partition(s)", parts->cnt);
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        int lost = rd_kafka_assignment_lost(rk);
+        if (!lost) {
+            if (kf_offsets_wait_idle(c->p.offsets, parts, c->p.drain_timeout_ms) != KF_OK)
+                KF_WARN(c->p.log, "revoke: jobs still in flight after %d ms are dropped "
+                                  "(not committed; the new owner re-processes them)",
+                        c->p.drain_timeout_ms);
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts->cnt);
+            kf_offsets_collect(c->p.offsets, parts, l);
+            commit_sync(c, l);
+            rd_kafka_topic_partition_list_destroy(l);
+        }
+        uint64_t dropped = 0;
+        for (int i = 0; i < parts->cnt; i++)
+            dropped += kf_offsets_drop(c->p.offsets, parts->elems[i].topic,
+                                       parts->elems[i].partition);
+        stat_add(c, &c->st.dropped_jobs, dropped);
+        stat_add(c, &c->st.revoked, (uint64_t)parts->cnt);
+        KF_INFO(c->p.log, "%s %d partition(s); %llu job(s) dropped uncommitted",
+                lost ? "lost" : "revoked", parts->cnt, (unsigned long long)dropped);
+        if (coop) {
+            rd_kafka_error_t *ke = rd_kafka_incremental_unassign(rk, parts);
+            if (ke) {
+                KF_ERROR(c->p.log, "unassign: %s", rd_kafka_error_string(ke));
+                rd_kafka_error_destroy(ke);
+            }
+        } else {
+            rd_kafka_assign(rk, NULL);
+        }
+        return;
+    }
+    KF_ERROR(c->p.log, "rebalance error: %s", rd_kafka_err2str(err));
+    if (!coop)
+        rd_kafka_assign(rk, NULL);
+}
+
+static void handle(kf_consumer_t *c, rd_kafka_message_t *m) {
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            KF_WARN(c->p.log, "consumer: %s", rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (kf_offsets_track(c->p.offsets, topic, m->partition, m->offset) != KF_OK) {
+        kf_log_ctx_t ctx = {NULL, topic, m->partition, m->offset};
+        kf_log_at(c->p.log, KF_LOG_ERROR, &ctx,
+                  "cannot track offset (out of memory); job skipped, offset not committed");
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    stat_add(c, &c->st.consumed, 1);
+    c->p.on_msg(c->p.opaque, m);
+}
+
+static void *poll_main(void *arg) {
+    kf_consumer_t *c = arg;
+    int64_t next_commit = mono_ms() + c->p.commit_interval_ms;
+    while (!atomic_load(&c->stop)) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);
+        if (m)
+            handle(c, m);
+        size_t inflight = kf_offsets_inflight(c->p.offsets, NULL, 0);
+        if (!atomic_load(&c->paused) && inflight > c->p.high_mark)
+            set_paused(c, 1);
+        else if (atomic_load(&c->paused) && inflight < c->p.low_mark)
+            set_paused(c, 0);
+        int64_t now = mono_ms();
+        if (now >= next_commit) {
+            commit_async(c);
+            next_commit = now + c->p.commit_interval_ms;
+        }
+    }
+    /* shutdown: stop fetching, drain, commit, leave the group */
+    set_paused(c, 1);
+    int64_t end = mono_ms() + c->p.drain_timeout_ms;
+    while (kf_offsets_inflight(c->p.offsets, NULL, 0) > 0 && mono_ms() < end) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 20);
+        if (m)
+            handle(c, m);
+    }
+    if (kf_offsets_inflight(c->p.offsets, NULL, 0) > 0)
+        KF_WARN(c->p.log, "shutdown: %zu job(s) still in flight after %d ms; not committed",
+                kf_offsets_inflight(c->p.offsets, NULL, 0), c->p.drain_timeout_ms);
+    /* final commit; a group rebalancing at the same time rejects it, so
+     * retry a few times while serving the rebalance */
+    for (int attempt = 0; attempt < 10; attempt++) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+        kf_offsets_collect(c->p.offsets, NULL, l);
+        int ok = commit_sync(c, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (ok)
+            break;
+        int64_t until = mono_ms() + 300;
+        while (mono_ms() < until) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);
+            if (m)
+                handle(c, m);
+        }
+    }
+    rd_kafka_resp_err_t e = rd_kafka_consumer_close(c->rk);
+    if (e)
+        KF_WARN(c->p.log, "consumer close: %s", rd_kafka_err2str(e));
+    pthread_mutex_lock(&c->mu);
+    c->closed = 1;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, size_t err_size) {
+    if (!params || !params->bootstrap || !params->group || !params->topics ||
+        !params->topics[0] || !params->offsets || !params->on_msg) {
+        snprintf(err, err_size, "consumer: bootstrap, group, topics, offsets and on_msg are "
+                                "required");
+        return NULL;
+    }
+    kf_consumer_t *c = calloc(1, sizeof(*c));
+    if (!c) {
+        snprintf(err, err_size, "consumer: out of memory");
+        return NULL;
+    }
+    c->p = *params;
+    if (c->p.low_mark > c->p.high_mark)
+        c->p.low_mark = c->p.high_mark;
+    if (c->p.commit_interval_ms <= 0)
+        c->p.commit_interval_ms = 1000;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *defaults[] = {"bootstrap.servers", params->bootstrap,
+                              "group.id", params->group,
+                              "partition.assignment.strategy", "cooperative-sticky",
+                              "enable.auto.commit", "false",
+                              "enable.auto.offset.store", "false",
+                              "auto.offset.reset", "earliest",
+                              /* a small prefetch: a pause discards it and a
+                               * resume fetches it again */
+                              "queued.min.messages", "2000",
+                              "queued.max.messages.kbytes", "4096",
+                              "fetch.max.bytes", "2097152",
+                              NULL};
+    char e[256];
+    if (kf_kafka_conf_apply(conf, defaults, e, sizeof(e)) != KF_OK ||
+        kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK) {
+        snprintf(err, err_size, "consumer: %s", e);
+        rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e));
+    if (!c->rk) {
+        snprintf(err, err_size, "consumer: %s", e);
+        rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+    int n = 0;
+    while (params->topics[n])
+        n++;
+    rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(subs, params->topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t se = rd_kafka_subscribe(c->rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (se) {
+        snprintf(err, err_size, "consumer: subscribe: %s", rd_kafka_err2str(se));
+        rd_kafka_destroy(c->rk);
+        goto fail;
+    }
+    if (pthread_create(&c->th, NULL, poll_main, c) != 0) {
+        snprintf(err, err_size, "consumer: cannot start poll thread");
+        rd_kafka_consumer_close(c->rk);
+        rd_kafka_destroy(c->rk);
+        goto fail;
+    }
+    c->started = 1;
+    return c;
+fail:
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+    return NULL;
+}
+
+void kf_consumer_stop(kf_consumer_t *c) {
+    if (c)
+        atomic_store(&c->stop, 1);
+}
+
+kf_status_t kf_consumer_wait(kf_consumer_t *c, int timeout_ms) {
+    if (!c)
+        return KF_ERR_INVALID_ARG;
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&c->mu);
+    while (!c->closed) {
+        if (pthread_cond_timedwait(&c->cv, &c->mu, &dl) != 0)
+            break;
+    }
+    int closed = c->closed;
+    pthread_mutex_unlock(&c->mu);
+    return closed ? KF_OK : KF_ERR_TIMEOUT;
+}
+
+void kf_consumer_free(kf_consumer_t *c) {
+    if (!c)
+        return;
+    kf_consumer_stop(c);
+    if (c->started)
+        pthread_join(c->th, NULL);
+    rd_kafka_destroy(c->rk);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+int kf_consumer_paused(kf_consumer_t *c) { return c ? atomic_load(&c->paused) : 0; }
+
+kf_consumer_stats_t kf_consumer_stats(kf_consumer_t *c) {
+    kf_consumer_stats_t s;
+    memset(&s, 0, sizeof(s));
+    if (!c)
+        return s;
+    pthread_mutex_lock(&c->mu);
+    s = c->st;
+    pthread_mutex_unlock(&c->mu);
+    return s;
+}

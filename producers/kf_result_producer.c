@@ -1,0 +1,383 @@
+/* kf_result_producer: see kf_result_producer.h. Each produced record carries
+ * a heap "rec" as its msg_opaque (origin + DLQ flag); the delivery report
+ * acks the origin in the offset tracker, or queues a copy of the record for
+ * a re-produce by the poll thread after a backoff. */
+#include "kf_result_producer.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct rec {
+    int is_dlq;
+    int has_origin;
+    int32_t partition;
+    int64_t offset;
+    char topic[]; /* origin topic */
+} rec_t;
+
+typedef struct retry {
+    struct retry *next;
+    int64_t due_us;
+    char *topic; /* destination */
+    void *key, *value;
+    size_t key_len, value_len;
+    rd_kafka_headers_t *hdrs;
+    rec_t *rec;
+} retry_t;
+
+struct kf_result_producer {
+    rd_kafka_t *rk;
+    kf_result_producer_params_t p;
+    char *dlq_topic;
+    pthread_t th;
+    atomic_int stop;
+    atomic_long outstanding; /* records not yet finally delivered */
+    pthread_mutex_t mu;      /* guards retries and stats */
+    retry_t *retries;
+    kf_result_producer_stats_t st;
+};
+
+static int64_t mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+kf_result_producer_params_t kf_result_producer_default_params(void) {
+    kf_result_producer_params_t p;
+    memset(&p, 0, sizeof(p));
+    p.retry_backoff_ms = 200;
+    return p;
+}
+
+kf_status_t kf_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *kv, char *err,
+                                size_t err_size) {
+    for (size_t i = 0; kv && kv[i]; i += 2) {
+        if (!kv[i + 1]) {
+            snprintf(err, err_size, "kafka config key '%s' has no value", kv[i]);
+            return KF_ERR_CONFIG;
+        }
+        char e[256];
+        if (rd_kafka_conf_set(conf, kv[i], kv[i + 1], e, sizeof(e)) != RD_KAFKA_CONF_OK) {
+            snprintf(err, err_size, "kafka config key '%s': %s", kv[i], e);
+            return KF_ERR_CONFIG;
+        }
+    }
+    return KF_OK;
+}
+
+static void retry_free(retry_t *r) {
+    free(r->topic);
+    free(r->key);
+    free(r->value);
+    if (r->hdrs)
+        rd_kafka_headers_destroy(r->hdrs);
+    free(r->rec);
+    free(r);
+}
+
+static void *dup_bytes(const void *p, size_t n) {
+    if (!p)
+        return NULL;
+    void *d = malloc(n ? n : 1);
+    if (d)
+        memcpy(d, p, n);
+    return d;
+}
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    kf_result_producer_t *rp = opaque;
+    rec_t *rec = m->_private;
+    if (!m->err) {
+        if (rec && rec->has_origin && rp->p.offsets)
+            kf_offsets_ack(rp->p.offsets, rec->topic, rec->partition, rec->offset);
+        if (rp->p.on_delivered) {
+            kf_origin_t o = {rec && rec->has_origin ? rec->topic : NULL, rec ? rec->partition : -1,
+                             rec ? rec->offset : -1};
+            rd_kafka_headers_t *h = NULL;
+            rd_kafka_message_headers(m, &h);
+            rp->p.on_delivered(rp->p.opaque, &o, rec ? rec->is_dlq : 0, h);
+        }
+        pthread_mutex_lock(&rp->mu);
+        rp->st.delivered++;
+        if (rec && rec->is_dlq)
+            rp->st.dlq_delivered++;
+        pthread_mutex_unlock(&rp->mu);
+        free(rec);
+        atomic_fetch_sub(&rp->outstanding, 1);
+        return;
+    }
+    /* failed for good as far as librdkafka is concerned: re-produce later */
+    kf_log_ctx_t ctx = {NULL, rd_kafka_topic_name(m->rkt), -1, -1};
+    if (rec && rec->has_origin) {
+        ctx.partition = rec->partition;
+        ctx.offset = rec->offset;
+    }
+    kf_log_at(rp->p.log, KF_LOG_WARN, &ctx, "delivery to %s failed (%s); retrying",
+              rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+    retry_t *r = calloc(1, sizeof(*r));
+    if (r) {
+        r->topic = strdup(rd_kafka_topic_name(m->rkt));
+        r->key = dup_bytes(m->key, m->key_len);
+        r->key_len = m->key_len;
+        r->value = dup_bytes(m->payload, m->len);
+        r->value_len = m->len;
+        rd_kafka_headers_t *h = NULL;
+        if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR && h)
+            r->hdrs = rd_kafka_headers_copy(h);
+        r->rec = rec;
+        r->due_us = mono_us() + (int64_t)rp->p.retry_backoff_ms * 1000;
+    }
+    if (!r || !r->topic || (m->key && !r->key) || (m->payload && !r->value)) {
+        kf_log_at(rp->p.log, KF_LOG_ERROR, &ctx,
+                  "out of memory keeping a failed record for retry; its input offset will "
+                  "not be committed");
+        if (r) {
+            r->rec = NULL;
+            retry_free(r);
+        }
+        free(rec);
+        atomic_fetch_sub(&rp->outstanding, 1);
+        return;
+    }
+    pthread_mutex_lock(&rp->mu);
+    r->next = rp->retries;
+    rp->retries = r;
+    rp->st.retried++;
+    pthread_mutex_unlock(&rp->mu);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    kf_result_producer_t *rp = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[256];
+        rd_kafka_resp_err_t fe = rd_kafka_fatal_error(rk, buf, sizeof(buf));
+        KF_ERROR(rp->p.log, "producer fatal error %s: %s", rd_kafka_err2name(fe), buf);
+        return;
+    }
+    KF_DEBUG(rp->p.log, "producer: %s: %s", rd_kafka_err2name(err), reason);
+}
+
+/* Re-produces due retries without blocking; called on the poll thread. */
+static void run_retries(kf_result_producer_t *rp) {
+    int64_t now = mono_us();
+    pthread_mutex_lock(&rp->mu);
+    retry_t **pp = &rp->retries;
+    while (*pp) {
+        retry_t *r = *pp;
+        if (r->due_us > now) {
+            pp = &r->next;
+            continue;
+        }
+        rd_kafka_headers_t *h = r->hdrs ? rd_kafka_headers_copy(r->hdrs) : NULL;
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            rp->rk, RD_KAFKA_V_TOPIC(r->topic), RD_KAFKA_V_KEY(r->key, r->key_len),
+            RD_KAFKA_V_VALUE(r->value, r->value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(r->rec), RD_KAFKA_V_END);
+        if (e) {
+            if (h)
+                rd_kafka_headers_destroy(h);
+            r->due_us = now + (int64_t)rp->p.retry_backoff_ms * 1000;
+            pp = &r->next;
+            continue;
+        }
+        *pp = r->next;
+        r->rec = NULL; /* now owned by the new record */
+        retry_free(r);
+    }
+    pthread_mutex_unlock(&rp->mu);
+}
+
+static void *poll_main(void *arg) {
+    kf_result_producer_t *rp = arg;
+    while (!atomic_load(&rp->stop)) {
+        rd_kafka_poll(rp->rk, 20);
+        run_retries(rp);
+    }
+    return NULL;
+}
+
+kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *params,
+                                             char *err, size_t err_size) {
+    if (!params || !params->bootstrap) {
+        snprintf(err, err_size, "result producer: bootstrap servers not set");
+        return NULL;
+    }
+    kf_result_producer_t *rp = calloc(1, sizeof(*rp));
+    if (!rp) {
+        snprintf(err, err_size, "result producer: out of memory");
+        return NULL;
+    }
+    rp->p = *params;
+    if (rp->p.retry_backoff_ms <= 0)
+        rp->p.retry_backoff_ms = 200;
+    if (params->dlq_topic && !(rp->dlq_topic = strdup(params->dlq_topic))) {
+        free(rp);
+        snprintf(err, err_size, "result producer: out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&rp->mu, NULL);
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *defaults[] = {"bootstrap.servers", params->bootstrap, "enable.idempotence", "true",
+                              "acks", "all", "linger.ms", "2", NULL};
+    char e[256];
+    if (kf_kafka_conf_apply(conf, defaults, e, sizeof(e)) != KF_OK ||
+        kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK) {
+        snprintf(err, err_size, "result producer: %s", e);
+        goto fail_conf;
+    }
+    rd_kafka_conf_set_opaque(conf, rp);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rp->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
+    if (!rp->rk) {
+        snprintf(err, err_size, "result producer: %s", e);
+        goto fail_conf;
+    }
+    if (pthread_create(&rp->th, NULL, poll_main, rp) != 0) {
+        snprintf(err, err_size, "result producer: cannot start poll thread");
+        rd_kafka_destroy(rp->rk);
+        goto fail;
+    }
+    return rp;
+fail_conf:
+    rd_kafka_conf_destroy(conf);
+fail:
+    pthread_mutex_destroy(&rp->mu);
+    free(rp->dlq_topic);
+    free(rp);
+    return NULL;
+}
+
+kf_status_t kf_result_producer_flush(kf_result_producer_t *rp, int timeout_ms) {
+    if (!rp)
+        return KF_ERR_INVALID_ARG;
+    int64_t end = mono_us() + (int64_t)timeout_ms * 1000;
+    struct timespec ts = {0, 2000000};
+    while (atomic_load(&rp->outstanding) > 0) {
+        if (mono_us() >= end)
+            return KF_ERR_TIMEOUT;
+        nanosleep(&ts, NULL);
+    }
+    return KF_OK;
+}
+
+void kf_result_producer_free(kf_result_producer_t *rp) {
+    if (!rp)
+        return;
+    if (kf_result_producer_flush(rp, 30000) != KF_OK)
+        KF_WARN(rp->p.log, "result producer: %ld records not delivered at shutdown",
+                (long)atomic_load(&rp->outstanding));
+    atomic_store(&rp->stop, 1);
+    pthread_join(rp->th, NULL);
+    /* purge what is left so its delivery reports (and recs) are served */
+    rd_kafka_purge(rp->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_flush(rp->rk, 1000);
+    rd_kafka_destroy(rp->rk);
+    while (rp->retries) {
+        retry_t *r = rp->retries;
+        rp->retries = r->next;
+        retry_free(r);
+    }
+    pthread_mutex_destroy(&rp->mu);
+    free(rp->dlq_topic);
+    free(rp);
+}
+
+static rec_t *rec_new(const kf_origin_t *o, int is_dlq) {
+    size_t tl = o && o->topic ? strlen(o->topic) : 0;
+    rec_t *r = malloc(sizeof(*r) + tl + 1);
+    if (!r)
+        return NULL;
+    r->is_dlq = is_dlq;
+    r->has_origin = o && o->topic;
+    r->partition = o ? o->partition : -1;
+    r->offset = o ? o->offset : -1;
+    memcpy(r->topic, tl ? o->topic : "", tl + 1);
+    return r;
+}
+
+static kf_status_t produce(kf_result_producer_t *rp, const char *topic, const void *key,
+                           size_t key_len, const void *value, size_t value_len,
+                           rd_kafka_headers_t *h, rec_t *rec) {
+    atomic_fetch_add(&rp->outstanding, 1);
+    rd_kafka_resp_err_t e = rd_kafka_producev(
+        rp->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+        RD_KAFKA_V_VALUE((void *)value, value_len),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK), RD_KAFKA_V_HEADERS(h),
+        RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END);
+    if (e) {
+        atomic_fetch_sub(&rp->outstanding, 1);
+        if (h)
+            rd_kafka_headers_destroy(h);
+        free(rec);
+        KF_ERROR(rp->p.log, "produce to %s failed: %s", topic, rd_kafka_err2str(e));
+        return KF_ERR_KAFKA;
+    }
+    pthread_mutex_lock(&rp->mu);
+    rp->st.sent++;
+    pthread_mutex_unlock(&rp->mu);
+    return KF_OK;
+}
+
+kf_status_t kf_result_producer_send(kf_result_producer_t *rp, const char *topic, const void *key,
+                                    size_t key_len, const void *value, size_t value_len,
+                                    const rd_kafka_headers_t *hdrs, const kf_origin_t *origin) {
+    if (!rp || !topic)
+        return KF_ERR_INVALID_ARG;
+    rec_t *rec = rec_new(origin, 0);
+    rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : NULL;
+    if (!rec || (hdrs && !h)) {
+        free(rec);
+        if (h)
+            rd_kafka_headers_destroy(h);
+        return KF_ERR_NOMEM;
+    }
+    return produce(rp, topic, key, key_len, value, value_len, h, rec);
+}
+
+kf_status_t kf_result_producer_send_dlq(kf_result_producer_t *rp, const void *key,
+                                        size_t key_len, const void *value, size_t value_len,
+                                        const rd_kafka_headers_t *hdrs, const char *error,
+                                        const kf_origin_t *origin) {
+    if (!rp || !rp->dlq_topic)
+        return KF_ERR_INVALID_ARG;
+    rec_t *rec = rec_new(origin, 1);
+    rd_kafka_headers_t *h = hdrs ? rd_kafka_headers_copy(hdrs) : rd_kafka_headers_new(4);
+    if (!rec || !h) {
+        free(rec);
+        if (h)
+            rd_kafka_headers_destroy(h);
+        return KF_ERR_NOMEM;
+    }
+    const char *msg = error ? error : "unknown error";
+    rd_kafka_header_add(h, "kinfer.error", -1, msg, (ssize_t)strlen(msg));
+    if (origin && origin->topic) {
+        char num[32];
+        rd_kafka_header_add(h, "kinfer.source.topic", -1, origin->topic,
+                            (ssize_t)strlen(origin->topic));
+        snprintf(num, sizeof(num), "%" PRId32, origin->partition);
+        rd_kafka_header_add(h, "kinfer.source.partition", -1, num, (ssize_t)strlen(num));
+        snprintf(num, sizeof(num), "%" PRId64, origin->offset);
+        rd_kafka_header_add(h, "kinfer.source.offset", -1, num, (ssize_t)strlen(num));
+    }
+    return produce(rp, rp->dlq_topic, key, key_len, value, value_len, h, rec);
+}
+
+kf_result_producer_stats_t kf_result_producer_stats(kf_result_producer_t *rp) {
+    kf_result_producer_stats_t s = {0, 0, 0, 0};
+    if (!rp)
+        return s;
+    pthread_mutex_lock(&rp->mu);
+    s = rp->st;
+    pthread_mutex_unlock(&rp->mu);
+    return s;
+}
+
+rd_kafka_t *kf_result_producer_handle(kf_result_producer_t *rp) { return rp ? rp->rk : NULL; }

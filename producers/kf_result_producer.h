@@ -1,0 +1,98 @@
+/* kf_result_producer: result and DLQ records with delivery tracking.
+ *
+ * An idempotent librdkafka producer (enable.idempotence=true, acks=all).
+ * Every record may carry the input position of the job it answers (its
+ * "origin"); when the brokers acknowledge the record, the origin's offset is
+ * acked in the offset tracker, which then lets the consumer commit it. A
+ * record whose delivery fails is produced again after a backoff, never
+ * skipped (so its input offset is never committed without it).
+ *
+ * Results are keyed by the job's key; the input headers are copied onto the
+ * record. DLQ records carry the original key, value and headers plus
+ * kinfer.error, kinfer.source.topic, kinfer.source.partition and
+ * kinfer.source.offset.
+ *
+ * Threads: the producer owns one poll thread that serves delivery reports
+ * and retries. kf_result_producer_send / _send_dlq / _flush / _stats may be
+ * called from any thread. */
+#ifndef KF_RESULT_PRODUCER_H
+#define KF_RESULT_PRODUCER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "kf_log.h"
+#include "kf_offsets.h"
+#include "kf_status.h"
+
+typedef struct kf_result_producer kf_result_producer_t;
+
+/* Input position a record answers; topic NULL = none (nothing to ack). */
+typedef struct kf_origin {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+} kf_origin_t;
+
+/* Called on the poll thread once per record when the brokers acknowledged
+ * it (after the tracker was acked). Optional. */
+typedef void (*kf_rp_delivered_fn)(void *opaque, const kf_origin_t *origin, int is_dlq,
+                                   const rd_kafka_headers_t *hdrs);
+
+typedef struct kf_result_producer_params {
+    const char *bootstrap;        /* required */
+    const char *dlq_topic;        /* required for _send_dlq */
+    const char *const *kafka_kv;  /* NULL-terminated key, value, key, value...; optional */
+    kf_offsets_t *offsets;        /* borrowed; acked on delivery; optional */
+    kf_logger_t *log;             /* borrowed; NULL = stderr */
+    int retry_backoff_ms;         /* app-level re-produce backoff, default 200 */
+    kf_rp_delivered_fn on_delivered;
+    void *opaque;
+} kf_result_producer_params_t;
+
+typedef struct kf_result_producer_stats {
+    uint64_t sent, delivered, dlq_delivered, retried;
+} kf_result_producer_stats_t;
+
+kf_result_producer_params_t kf_result_producer_default_params(void);
+
+/* Creates the producer and starts its poll thread; NULL + err on failure
+ * (the librdkafka key that was rejected is named). Caller owns. */
+kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *params,
+                                             char *err, size_t err_size);
+
+/* Flushes (up to 30 s), stops the poll thread, destroys. NULL is a no-op. */
+void kf_result_producer_free(kf_result_producer_t *rp);
+
+/* Produces a result record to `topic`. key/value are copied; `hdrs` (input
+ * headers to propagate, may be NULL) is copied, the caller keeps it. Blocks
+ * while the local queue is full. */
+kf_status_t kf_result_producer_send(kf_result_producer_t *rp, const char *topic, const void *key,
+                                    size_t key_len, const void *value, size_t value_len,
+                                    const rd_kafka_headers_t *hdrs, const kf_origin_t *origin);
+
+/* Produces the original bytes of a bad job to the DLQ topic with the
+ * kinfer.* headers added to a copy of `hdrs`. `error` names what was wrong. */
+kf_status_t kf_result_producer_send_dlq(kf_result_producer_t *rp, const void *key,
+                                        size_t key_len, const void *value, size_t value_len,
+                                        const rd_kafka_headers_t *hdrs, const char *error,
+                                        const kf_origin_t *origin);
+
+/* Waits until every record (retries included) is delivered or timeout_ms
+ * passes. KF_OK or KF_ERR_TIMEOUT. */
+kf_status_t kf_result_producer_flush(kf_result_producer_t *rp, int timeout_ms);
+
+kf_result_producer_stats_t kf_result_producer_stats(kf_result_producer_t *rp);
+
+/* The librdkafka handle (borrowed), e.g. for a passthrough benchmark. */
+rd_kafka_t *kf_result_producer_handle(kf_result_producer_t *rp);
+
+/* Applies NULL-terminated key/value pairs to a librdkafka config; on a bad
+ * key fills err naming it and returns KF_ERR_CONFIG. Shared with the
+ * consumer. */
+kf_status_t kf_kafka_conf_apply(rd_kafka_conf_t *conf, const char *const *kv, char *err,
+                                size_t err_size);
+
+#endif

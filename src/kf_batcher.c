@@ -70,7 +70,7 @@ static void fail_all(kf_batcher_t *b, kf_batch_job_t *jobs, kf_status_t st, cons
 static void run_batch(kf_batcher_t *b, kf_batch_job_t *jobs, size_t rows, size_t njobs,
                       int64_t start_us) {
     char err[256] = "";
-    kf_batch_info_t info = {rows, njobs, 0, 0};
+    kf_batch_info_t info = {rows, njobs, 0, 0, 0};
     void *in[KF_BATCH_MAX_IO] = {0};
     const void *out[KF_BATCH_MAX_IO] = {0};
     kf_status_t st = b->c.prepare(b->c.ctx, rows, in, err, sizeof(err));
@@ -116,6 +116,7 @@ static void run_batch(kf_batcher_t *b, kf_batch_job_t *jobs, size_t rows, size_t
         info.queue_us = start_us - jobs->enqueued_us;
         jobs->next = NULL;
         b->on_done(b->opaque, jobs, KF_OK, mine, &info, NULL);
+        info.job_index++;
         jobs = nx;
     }
 }
@@ -169,7 +170,7 @@ static void *engine_main(void *arg) {
         if (late) {
             char msg[200];
             snprintf(msg, sizeof(msg), "%s: deadline exceeded before the job ran", b->name);
-            kf_batch_info_t li = {0, 0, 0, 0};
+            kf_batch_info_t li = {0, 0, 0, 0, 0};
             fail_all(b, late, KF_ERR_TIMEOUT, msg, &li);
         }
         if (run)

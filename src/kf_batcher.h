@@ -61,6 +61,7 @@ struct kf_batch_job {
 typedef struct kf_batch_info {
     size_t batch_rows; /* rows in the batch this job ran in (0: did not run) */
     size_t batch_jobs;
+    size_t job_index;   /* this job's position in its batch (0 = first) */
     int64_t queue_us;   /* push → batch start */
     int64_t compute_us; /* copy + run of the batch */
 } kf_batch_info_t;

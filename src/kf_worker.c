@@ -1,0 +1,515 @@
+/* kf_worker: wiring of consumer → decode/route/validate → batcher → engine
+ * → encode → producer → offsets; see kf_worker.h. */
+#include "kf_worker.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kf_consumer.h"
+#include "kf_models.h"
+#include "kf_offsets.h"
+#include "kf_result_producer.h"
+#include "kf_worker_model.h"
+
+/* One job between the consumer thread and its result. */
+typedef struct kf_wjob {
+    kf_batch_job_t bj;
+    rd_kafka_message_t *msg; /* owned; tensor data points into it */
+    kf_request_t *req;       /* owned */
+    kf_model_ref_t *ref;     /* holds the model version */
+} kf_wjob_t;
+
+struct kf_worker {
+    kf_worker_params_t p;
+    char worker_id[128];
+    kf_offsets_t *offs;
+    kf_result_producer_t *rp;
+    kf_consumer_t *c;
+    kf_models_t *models;
+    kf_buf_t enc; /* consumer thread: error results */
+    pthread_mutex_t mu; /* guards st, mvs */
+    kf_worker_stats_t st;
+    kf_mv_t *mvs; /* every payload not yet destroyed */
+};
+
+kf_worker_params_t kf_worker_default_params(void) {
+    kf_worker_params_t p;
+    memset(&p, 0, sizeof(p));
+    p.group = "kinfer";
+    p.codec = kf_codec_default_params();
+    p.max_batch = 64;
+    p.max_queue_delay_ms = 5;
+    p.device = "cpu";
+    p.high_mark = 4096;
+    p.low_mark = 1024;
+    p.commit_interval_ms = 1000;
+    p.drain_timeout_ms = 10000;
+    return p;
+}
+
+static int hist_bucket(uint64_t rows) {
+    int b = 0;
+    uint64_t lim = 1;
+    while (rows > lim && b < KF_WORKER_HIST - 1) {
+        lim *= 2;
+        b++;
+    }
+    return b;
+}
+
+const char *kf_worker_hist_label(int i) {
+    static const char *const l[KF_WORKER_HIST] = {"1",       "2",        "3-4",     "5-8",
+                                                  "9-16",    "17-32",    "33-64",   "65-128",
+                                                  "129-256", "257-512", "513-1024", "1025+"};
+    return i >= 0 && i < KF_WORKER_HIST ? l[i] : "?";
+}
+
+static void stat_result(kf_worker_t *w, kf_result_status_t s, int dlq) {
+    pthread_mutex_lock(&w->mu);
+    w->st.results[s]++;
+    if (dlq)
+        w->st.dlq++;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- results -------------------------------------------------------------- */
+
+static const char *out_topic(kf_worker_t *w, const kf_request_t *req) {
+    return req && req->reply_topic && req->reply_topic[0] ? req->reply_topic : w->p.output_topic;
+}
+
+static void base_result(kf_worker_t *w, const rd_kafka_message_t *m, const kf_request_t *req,
+                        kf_result_t *r) {
+    memset(r, 0, sizeof(*r));
+    r->id = req ? req->id : "";
+    r->model = req ? req->model : "";
+    r->model_version = req && req->model_version ? req->model_version : "";
+    r->worker = w->worker_id;
+    r->source_topic = rd_kafka_topic_name(m->rkt);
+    r->source_partition = m->partition;
+    r->source_offset = m->offset;
+    if (req) {
+        r->metadata = req->metadata;
+        r->n_metadata = req->n_metadata;
+    }
+}
+
+static void send_encoded(kf_worker_t *w, kf_buf_t *buf, const kf_result_t *r,
+                         const rd_kafka_message_t *m, const char *topic, int ack) {
+    kf_codec_error_t ce;
+    kf_status_t st = kf_codec_encode_result(&w->p.codec, r, buf, &ce);
+    kf_log_ctx_t ctx = {r->model, rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+    if (st != KF_OK) {
+        kf_log_at(w->p.log, KF_LOG_ERROR, &ctx, "cannot encode result: %s", ce.msg);
+        return;
+    }
+    rd_kafka_headers_t *h = NULL;
+    rd_kafka_message_headers(m, &h);
+    kf_origin_t o = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+    st = kf_result_producer_send(w->rp, topic, m->key, m->key_len, buf->data, buf->len, h,
+                                 ack ? &o : NULL);
+    if (st != KF_OK)
+        kf_log_at(w->p.log, KF_LOG_ERROR, &ctx, "cannot produce result to %s: %s", topic,
+                  kf_status_str(st));
+    stat_result(w, r->status, 0);
+}
+
+/* Answers a job that will not run: an error result when its id is known,
+ * and (dlq) the original bytes on the DLQ. The record that acks the input
+ * offset is the DLQ record when there is one, else the result. Consumes
+ * msg and req. */
+static void reject(kf_worker_t *w, rd_kafka_message_t *m, kf_request_t *req, const char *id,
+                   kf_result_status_t status, const char *error, int dlq) {
+    if (id) {
+        kf_result_t r;
+        base_result(w, m, req, &r);
+        r.id = id;
+        r.status = status;
+        r.error = error;
+        send_encoded(w, &w->enc, &r, m, out_topic(w, req), !dlq);
+    }
+    if (dlq || !id) {
+        rd_kafka_headers_t *h = NULL;
+        rd_kafka_message_headers(m, &h);
+        kf_origin_t o = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+        if (kf_result_producer_send_dlq(w->rp, m->key, m->key_len, m->payload, m->len, h, error,
+                                        &o) != KF_OK) {
+            kf_log_ctx_t ctx = {NULL, o.topic, o.partition, o.offset};
+            kf_log_at(w->p.log, KF_LOG_ERROR, &ctx, "cannot produce DLQ record");
+        }
+        pthread_mutex_lock(&w->mu);
+        w->st.dlq++;
+        pthread_mutex_unlock(&w->mu);
+    }
+    kf_request_free(req);
+    rd_kafka_message_destroy(m);
+}
+
+static void job_free(kf_wjob_t *j) {
+    kf_request_free(j->req);
+    rd_kafka_message_destroy(j->msg);
+    kf_models_release(j->ref);
+    free(j);
+}
+
+/* Engine thread, once per batch (at its first job). */
+static void count_batch(kf_worker_t *w, size_t rows) {
+    pthread_mutex_lock(&w->mu);
+    w->st.batches++;
+    w->st.batch_rows += rows;
+    w->st.batch_hist[hist_bucket(rows)]++;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Engine thread: one job of a finished (or refused) batch. */
+static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
+                        const void *const *out, const kf_batch_info_t *info, const char *err) {
+    kf_worker_t *w = opaque;
+    kf_wjob_t *j = bj->user;
+    kf_mv_t *mv = kf_model_ref_payload(j->ref);
+    kf_result_t r;
+    base_result(w, j->msg, j->req, &r);
+    r.model_version = mv->version;
+    r.batch_size = (int32_t)info->batch_rows;
+    r.queue_us = info->queue_us;
+    r.compute_us = info->compute_us;
+    kf_tensor_view_t outs[KF_BATCH_MAX_IO];
+    if (status == KF_OK && info->job_index == 0)
+        count_batch(w, info->batch_rows);
+    if (status == KF_OK) {
+        for (int i = 0; i < mv->n_out; i++) {
+            kf_tensor_view_t *t = &outs[i];
+            memset(t, 0, sizeof(*t));
+            t->name = mv->out[i].name;
+            t->dtype = mv->out[i].dtype;
+            t->rank = (uint32_t)mv->out[i].rank;
+            memcpy(t->shape, mv->out[i].shape, sizeof(int64_t) * (size_t)mv->out[i].rank);
+            if (mv->has_batch && t->rank > 0)
+                t->shape[0] = (int64_t)bj->rows;
+            t->data = out[i];
+            t->nbytes = bj->rows * mv->out[i].row_bytes;
+        }
+        r.outputs = outs;
+        r.n_outputs = (uint32_t)mv->n_out;
+        r.status = KF_RESULT_OK;
+    } else {
+        r.status = status == KF_ERR_TIMEOUT ? KF_RESULT_DEADLINE_EXCEEDED : KF_RESULT_INTERNAL;
+        r.error = err;
+    }
+    send_encoded(w, &mv->enc, &r, j->msg, out_topic(w, j->req), 1);
+    job_free(j);
+}
+
+/* ---- consumer thread --------------------------------------------------------- */
+
+/* Matches the request's tensors to the model inputs; fills job->in in model
+ * order and returns the row count, or 0 with `err` set. */
+static size_t validate(const kf_mv_t *mv, const kf_request_t *req, kf_batch_job_t *job,
+                       char *err, size_t err_size) {
+    if (req->n_inputs != (uint32_t)mv->n_in) {
+        snprintf(err, err_size, "model %s takes %d input(s), the job has %u", mv->label, mv->n_in,
+                 req->n_inputs);
+        return 0;
+    }
+    size_t rows = 0;
+    for (int i = 0; i < mv->n_in; i++) {
+        const kf_mv_io_t *io = &mv->in[i];
+        const kf_tensor_view_t *t = NULL;
+        for (uint32_t k = 0; k < req->n_inputs && !t; k++)
+            if (!strcmp(req->inputs[k].name, io->name))
+                t = &req->inputs[k];
+        if (!t && req->inputs[i].name[0] == '\0')
+            t = &req->inputs[i]; /* positional */
+        if (!t) {
+            snprintf(err, err_size, "model %s: input '%s' missing", mv->label, io->name);
+            return 0;
+        }
+        if (t->dtype != io->dtype) {
+            snprintf(err, err_size, "model %s: input '%s' is %s, expected %s", mv->label,
+                     io->name, kf_dtype_name(t->dtype), kf_dtype_name(io->dtype));
+            return 0;
+        }
+        if ((int)t->rank != io->rank) {
+            snprintf(err, err_size, "model %s: input '%s' has rank %u, expected %d", mv->label,
+                     io->name, t->rank, io->rank);
+            return 0;
+        }
+        for (int d = mv->has_batch ? 1 : 0; d < io->rank; d++) {
+            if (t->shape[d] != io->shape[d]) {
+                snprintf(err, err_size,
+                         "model %s: input '%s' dim %d is %" PRId64 ", expected %" PRId64,
+                         mv->label, io->name, d, t->shape[d], io->shape[d]);
+                return 0;
+            }
+        }
+        size_t r = mv->has_batch ? (size_t)t->shape[0] : 1;
+        if (r == 0 || (rows && r != rows)) {
+            snprintf(err, err_size, "model %s: input '%s' has %zu rows, other inputs %zu",
+                     mv->label, io->name, r, rows);
+            return 0;
+        }
+        rows = r;
+        job->in[i] = t->data;
+    }
+    return rows;
+}
+
+static int64_t unix_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_msg(void *opaque, rd_kafka_message_t *m) {
+    kf_worker_t *w = opaque;
+    pthread_mutex_lock(&w->mu);
+    w->st.consumed++;
+    pthread_mutex_unlock(&w->mu);
+    kf_request_t *req = NULL;
+    kf_codec_error_t ce;
+    memset(&ce, 0, sizeof(ce));
+    kf_status_t st = kf_codec_decode_request(&w->p.codec, m->payload, m->len, &req, &ce);
+    if (st != KF_OK) {
+        char id[256], msg[300];
+        const char *idp = NULL;
+        if (ce.has_id && ce.id) {
+            size_t n = ce.id_len < sizeof(id) - 1 ? ce.id_len : sizeof(id) - 1;
+            memcpy(id, ce.id, n);
+            id[n] = 0;
+            idp = id;
+        }
+        snprintf(msg, sizeof(msg), "%s: %s", kf_status_str(st), ce.msg);
+        reject(w, m, NULL, idp, KF_RESULT_INVALID_INPUT, msg, 1);
+        return;
+    }
+    kf_model_ref_t *ref = kf_models_acquire(w->models, req->model, req->model_version);
+    if (!ref) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "model '%s'%s%s is not loaded", req->model,
+                 req->model_version ? " version " : "",
+                 req->model_version ? req->model_version : "");
+        reject(w, m, req, req->id, KF_RESULT_MODEL_NOT_FOUND, msg, 1);
+        return;
+    }
+    kf_mv_t *mv = kf_model_ref_payload(ref);
+    kf_wjob_t *j = calloc(1, sizeof(*j));
+    char err[300];
+    if (!j) {
+        kf_models_release(ref);
+        reject(w, m, req, req->id, KF_RESULT_INTERNAL, "out of memory", 1);
+        return;
+    }
+    size_t rows = validate(mv, req, &j->bj, err, sizeof(err));
+    if (!rows) {
+        free(j);
+        kf_models_release(ref);
+        reject(w, m, req, req->id, KF_RESULT_INVALID_INPUT, err, 1);
+        return;
+    }
+    if (req->has_deadline && unix_ms() > req->deadline_ms) {
+        free(j);
+        kf_models_release(ref);
+        snprintf(err, sizeof(err), "deadline %" PRId64 " passed before the job was queued",
+                 req->deadline_ms);
+        reject(w, m, req, req->id, KF_RESULT_DEADLINE_EXCEEDED, err, 0);
+        return;
+    }
+    j->bj.rows = rows;
+    j->bj.deadline_unix_us = req->has_deadline ? req->deadline_ms * 1000 : 0;
+    j->bj.user = j;
+    j->msg = m;
+    j->req = req;
+    j->ref = ref;
+    st = kf_batcher_push(mv->batcher, &j->bj, err, sizeof(err));
+    if (st != KF_OK) {
+        j->msg = NULL;
+        j->req = NULL;
+        j->ref = NULL;
+        free(j);
+        kf_models_release(ref);
+        reject(w, m, req, req->id, KF_RESULT_INVALID_INPUT, err, 1);
+    }
+}
+
+/* ---- model versions -------------------------------------------------------------- */
+
+static void mv_destroy(void *payload) {
+    kf_mv_t *mv = payload;
+    kf_worker_t *w = mv->owner;
+    pthread_mutex_lock(&w->mu);
+    for (kf_mv_t **pp = &w->mvs; *pp; pp = &(*pp)->next)
+        if (*pp == mv) {
+            *pp = mv->next;
+            break;
+        }
+    pthread_mutex_unlock(&w->mu);
+    kf_mv_free(mv);
+}
+
+kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *version,
+                                 const char *source, char *err, size_t err_size) {
+    if (!w || !name || !*name || !source) {
+        snprintf(err, err_size, "load model: name and source are required");
+        return KF_ERR_INVALID_ARG;
+    }
+    char path[4096];
+    if (w->p.resolve) {
+        kf_status_t st = w->p.resolve(w->p.resolve_user, name, source, path, sizeof(path), err,
+                                      err_size);
+        if (st != KF_OK)
+            return st;
+    } else {
+        snprintf(path, sizeof(path), "%s",
+                 strncmp(source, "file://", 7) == 0 ? source + 7 : source);
+    }
+    kf_mv_params_t mp;
+    memset(&mp, 0, sizeof(mp));
+    mp.max_batch = w->p.max_batch;
+    mp.max_queue_delay_ms = w->p.max_queue_delay_ms;
+    mp.preferred_batch = w->p.preferred_batch;
+    mp.memory_budget = w->p.memory_budget;
+    mp.threads = w->p.threads;
+    mp.device = w->p.device;
+    mp.max_queued_jobs = w->p.high_mark * 2 + 1024;
+    kf_mv_t *mv = kf_mv_new(name, version ? version : "1", path, &mp, on_job_done, w, err, err_size);
+    if (!mv)
+        return KF_ERR_INVALID_INPUT;
+    mv->owner = w;
+    pthread_mutex_lock(&w->mu);
+    mv->next = w->mvs;
+    w->mvs = mv;
+    pthread_mutex_unlock(&w->mu);
+    kf_status_t st = kf_models_publish(w->models, name, mv->version, mv, mv_destroy);
+    if (st != KF_OK) {
+        snprintf(err, err_size, "model %s: cannot publish: %s", mv->label, kf_status_str(st));
+        return st;
+    }
+    KF_INFO(w->p.log, "model %s loaded from %s (max_batch %zu)", mv->label, path, mv->max_batch);
+    return KF_OK;
+}
+
+/* ---- lifecycle ----------------------------------------------------------------------- */
+
+kf_worker_t *kf_worker_new(const kf_worker_params_t *params, char *err, size_t err_size) {
+    if (!params || !params->bootstrap || !params->topics || !params->topics[0] ||
+        !params->output_topic || !params->dlq_topic) {
+        snprintf(err, err_size, "worker: bootstrap, input topics, output topic and DLQ topic "
+                                "are required");
+        return NULL;
+    }
+    kf_worker_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, err_size, "worker: out of memory");
+        return NULL;
+    }
+    w->p = *params;
+    if (!w->p.group)
+        w->p.group = "kinfer";
+    if (params->worker_id) {
+        snprintf(w->worker_id, sizeof(w->worker_id), "%s", params->worker_id);
+    } else {
+        char host[64] = "localhost";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(w->worker_id, sizeof(w->worker_id), "%s:%d", host, (int)getpid());
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    w->offs = kf_offsets_new();
+    w->models = kf_models_new(2);
+    if (!w->offs || !w->models) {
+        snprintf(err, err_size, "worker: out of memory");
+        goto fail;
+    }
+    kf_result_producer_params_t rp = kf_result_producer_default_params();
+    rp.bootstrap = params->bootstrap;
+    rp.dlq_topic = params->dlq_topic;
+    rp.kafka_kv = params->kafka_kv;
+    rp.offsets = w->offs;
+    rp.log = params->log;
+    w->rp = kf_result_producer_new(&rp, err, err_size);
+    if (!w->rp)
+        goto fail;
+    return w;
+fail:
+    kf_models_free(w->models);
+    kf_offsets_free(w->offs);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+    return NULL;
+}
+
+kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size) {
+    if (!w || w->c) {
+        snprintf(err, err_size, "worker: already started");
+        return KF_ERR_INVALID_ARG;
+    }
+    kf_consumer_params_t cp = kf_consumer_default_params();
+    cp.bootstrap = w->p.bootstrap;
+    cp.group = w->p.group;
+    cp.topics = w->p.topics;
+    cp.kafka_kv = w->p.kafka_kv;
+    cp.offsets = w->offs;
+    cp.log = w->p.log;
+    cp.high_mark = w->p.high_mark;
+    cp.low_mark = w->p.low_mark;
+    cp.commit_interval_ms = w->p.commit_interval_ms;
+    cp.drain_timeout_ms = w->p.drain_timeout_ms;
+    cp.on_msg = on_msg;
+    cp.opaque = w;
+    w->c = kf_consumer_new(&cp, err, err_size);
+    return w->c ? KF_OK : KF_ERR_KAFKA;
+}
+
+void kf_worker_stop(kf_worker_t *w) {
+    if (w)
+        kf_consumer_stop(w->c);
+}
+
+kf_status_t kf_worker_wait(kf_worker_t *w, int timeout_ms) {
+    if (!w || !w->c)
+        return KF_OK;
+    return kf_consumer_wait(w->c, timeout_ms);
+}
+
+void kf_worker_free(kf_worker_t *w) {
+    if (!w)
+        return;
+    kf_consumer_free(w->c); /* stops, drains, commits, leaves the group */
+    w->c = NULL;
+    /* run what is still queued (after a drain timeout) so every job
+     * releases its model reference before the registry goes */
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        kf_mv_t *mv = w->mvs;
+        while (mv && !mv->batcher)
+            mv = mv->next;
+        pthread_mutex_unlock(&w->mu);
+        if (!mv)
+            break;
+        kf_mv_stop(mv);
+    }
+    kf_models_free(w->models);
+    kf_result_producer_free(w->rp);
+    kf_offsets_free(w->offs);
+    kf_buf_free(&w->enc);
+    pthread_mutex_destroy(&w->mu);
+    free(w);
+}
+
+kf_worker_stats_t kf_worker_stats(kf_worker_t *w) {
+    kf_worker_stats_t s;
+    memset(&s, 0, sizeof(s));
+    if (!w)
+        return s;
+    pthread_mutex_lock(&w->mu);
+    s = w->st;
+    pthread_mutex_unlock(&w->mu);
+    s.delivered = kf_result_producer_stats(w->rp).delivered;
+    s.inflight = kf_offsets_inflight(w->offs, NULL, 0);
+    s.paused = kf_consumer_paused(w->c);
+    return s;
+}

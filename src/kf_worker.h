@@ -1,0 +1,105 @@
+/* kf_worker: the inference worker, wired end to end.
+ *
+ *   consumer thread  kf_consumer poll → decode (zero copy) → route to the
+ *                    model version (kf_models) → validate dtype/shape →
+ *                    deadline check → push to the version's batcher; any
+ *                    failure → error result + DLQ record at once
+ *   engine threads   one per loaded model version (its kf_batcher): copy
+ *                    rows into the plan's inputs, ke_plan_run, encode one
+ *                    result per job, produce it (reply_topic or the output
+ *                    topic, keyed by the job key, input headers propagated)
+ *   producer thread  delivery reports ack the offset tracker; the consumer
+ *                    commits what is done
+ *
+ * Bounded: the consumer pauses above high_mark jobs in flight. A job holds
+ * a reference on its model version until its result is produced, so a hot
+ * swap (kf_worker_load_model of a newer version) frees the old version only
+ * after its last batch.
+ *
+ * Threads: new/load_model/start/stop/wait/free from one owner thread
+ * (load_model may also be called from an artifact poller thread while
+ * running); kf_worker_stats from any thread. */
+#ifndef KF_WORKER_H
+#define KF_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kf_codec.h"
+#include "kf_log.h"
+#include "kf_status.h"
+
+typedef struct kf_worker kf_worker_t;
+
+/* Resolves a model SOURCE (e.g. a URL) to a local .onnx path written into
+ * `path`. The default (NULL) takes SOURCE as a local path. The artifacts
+ * layer plugs its fetcher in here. */
+typedef kf_status_t (*kf_worker_resolve_fn)(void *user, const char *name, const char *source,
+                                            char *path, size_t path_size, char *err,
+                                            size_t err_size);
+
+typedef struct kf_worker_params {
+    const char *bootstrap;       /* required */
+    const char *group;           /* default "kinfer" */
+    const char *const *topics;   /* NULL-terminated input topics; required */
+    const char *output_topic;    /* required */
+    const char *dlq_topic;       /* required */
+    const char *const *kafka_kv; /* NULL-terminated pairs for both clients */
+    kf_codec_params_t codec;     /* framing, schema ids, limits */
+    size_t max_batch;            /* rows cap (default 64) */
+    int max_queue_delay_ms;      /* default 5 */
+    size_t preferred_batch;      /* 0 = none */
+    size_t memory_budget;        /* bytes for plan activations; 0 = no limit */
+    int threads;                 /* engine threads per plan; 0 = all cores */
+    const char *device;          /* "cpu" (default), "cuda", "auto" */
+    size_t high_mark, low_mark;  /* in-flight jobs (default 4096 / 1024) */
+    int commit_interval_ms;      /* default 1000 */
+    int drain_timeout_ms;        /* default 10000 */
+    const char *worker_id;       /* written into results; default host:pid */
+    kf_worker_resolve_fn resolve;
+    void *resolve_user;
+    kf_logger_t *log; /* borrowed; NULL = stderr */
+} kf_worker_params_t;
+
+#define KF_WORKER_HIST 12 /* batch-size buckets: 1, 2, 3-4, 5-8, ... 1025+ */
+
+typedef struct kf_worker_stats {
+    uint64_t consumed;
+    uint64_t results[KF_RESULT_STATUS_COUNT]; /* produced results by status */
+    uint64_t dlq;                             /* DLQ records produced */
+    uint64_t delivered;                       /* records acked by the brokers */
+    uint64_t batches, batch_rows;
+    uint64_t batch_hist[KF_WORKER_HIST]; /* batches by size bucket */
+    uint64_t inflight;
+    int paused;
+} kf_worker_stats_t;
+
+kf_worker_params_t kf_worker_default_params(void);
+
+/* Creates the worker (producer and registry; no consumer yet). NULL + err
+ * on failure. Caller owns; kf_worker_free. */
+kf_worker_t *kf_worker_new(const kf_worker_params_t *params, char *err, size_t err_size);
+
+/* Loads SOURCE (resolved to a local path), compiles a plan, warms it up,
+ * starts its batcher and publishes it as the newest version of `name`.
+ * version NULL = "1". Errors name the model and the file. */
+kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *version,
+                                 const char *source, char *err, size_t err_size);
+
+/* Joins the group and starts consuming. */
+kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size);
+
+/* Stops fetching, finishes in-flight jobs, delivers, commits, leaves the
+ * group. Returns at once; kf_worker_wait waits for the end. */
+void kf_worker_stop(kf_worker_t *w);
+kf_status_t kf_worker_wait(kf_worker_t *w, int timeout_ms);
+
+/* Stops if needed, then frees everything. NULL is a no-op. */
+void kf_worker_free(kf_worker_t *w);
+
+kf_worker_stats_t kf_worker_stats(kf_worker_t *w);
+
+/* "1", "2", "3-4", ... label of batch-size bucket i (static string). */
+const char *kf_worker_hist_label(int i);
+
+#endif

@@ -1,0 +1,62 @@
+/* kf_worker_model: one loaded model version of the worker (internal to
+ * kf_worker): the engine model + plan for max_batch, the batcher whose
+ * compute step runs the plan, and its signature in wire dtypes.
+ *
+ * Threads: created on the loading thread; the batcher's engine thread runs
+ * the plan and calls the done callback; destroyed by kf_models' reaper (or
+ * the worker's free), never on its own engine thread. */
+#ifndef KF_WORKER_MODEL_H
+#define KF_WORKER_MODEL_H
+
+#include <stddef.h>
+
+#include "engine.h"
+#include "kf_avro_bin.h"
+#include "kf_batcher.h"
+#include "kf_dtype.h"
+
+typedef struct kf_mv_io {
+    const char *name; /* borrowed from the engine model */
+    kf_dtype_t dtype;
+    int rank;
+    int64_t shape[KE_MAX_RANK]; /* shape[0] = -1 when batched */
+    size_t row_bytes;
+} kf_mv_io_t;
+
+typedef struct kf_mv {
+    char name[128], version[64], label[200]; /* label: "name@version" */
+    ke_model_t *model;
+    ke_plan_t *plan;
+    int has_batch;
+    size_t max_batch;
+    int n_in, n_out;
+    kf_mv_io_t in[KF_BATCH_MAX_IO], out[KF_BATCH_MAX_IO];
+    void *inb[KF_BATCH_MAX_IO], *outb[KF_BATCH_MAX_IO];
+    kf_batcher_t *batcher;
+    kf_buf_t enc; /* result encoding buffer, engine thread only */
+    void *owner;  /* the worker */
+    struct kf_mv *next; /* worker's list of live payloads */
+} kf_mv_t;
+
+typedef struct kf_mv_params {
+    size_t max_batch;
+    int max_queue_delay_ms;
+    size_t preferred_batch;
+    size_t memory_budget;
+    int threads;
+    const char *device;
+    size_t max_queued_jobs;
+} kf_mv_params_t;
+
+/* Loads `path`, compiles and warms up a plan, starts the batcher (jobs are
+ * handed back through on_done(opaque, ...)). NULL + err naming the model
+ * and file on failure. */
+kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
+                   const kf_mv_params_t *params, kf_batch_done_fn on_done, void *opaque,
+                   char *err, size_t err_size);
+
+/* Stops the batcher (running what is queued). Idempotent. */
+void kf_mv_stop(kf_mv_t *mv);
+void kf_mv_free(kf_mv_t *mv); /* NULL is a no-op */
+
+#endif

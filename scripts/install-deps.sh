@@ -28,7 +28,8 @@ test_pkgs=(
   clang libclang-rt-14-dev
 )
 # the artifact tests run the npm s3rver S3 server (scripts/install-s3rver.sh)
-test_pkgs+=(nodejs)
+# and make a TLS certificate with openssl
+test_pkgs+=(nodejs openssl)
 command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 bench_pkgs=(nodejs)
 models_pkgs=(python3-torch python3-onnx python3-numpy nodejs)

@@ -41,6 +41,7 @@ static void usage(FILE *f) {
                "  --backoff-ms N          first retry delay, doubled per retry (default 200)\n"
                "  --backoff-max-ms N      largest retry delay (default 5000)\n"
                "  --max-bytes N           size cap (default 4 GiB; 0 = none)\n"
+               "  --ca-file PEM           CA bundle for https (default: system store)\n"
                "  --s3-endpoint URL       S3 endpoint (e.g. MinIO); default AWS\n"
                "  --s3-region R           signing region (default $AWS_REGION or us-east-1)\n"
                "  --s3-path-style         {endpoint}/{bucket}/{key} (default with an endpoint)\n"
@@ -82,7 +83,8 @@ enum {
     O_S3VH,
     O_LOG,
     O_WATCH,
-    O_POLL
+    O_POLL,
+    O_CA
 };
 
 /* --watch: the poller thread prints one line per event */
@@ -124,6 +126,7 @@ int kf_cli_fetch(int argc, char **argv) {
         {"log-level", required_argument, NULL, O_LOG},
         {"watch-ms", required_argument, NULL, O_WATCH},
         {"poll-ms", required_argument, NULL, O_POLL},
+        {"ca-file", required_argument, NULL, O_CA},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -143,6 +146,7 @@ int kf_cli_fetch(int argc, char **argv) {
         case O_CACHE: cp.dir = optarg; break;
         case O_SHA: sha = optarg; break;
         case O_NOOFF: cp.offline_ok = 0; break;
+        case O_CA: cp.fetch.ca_file = optarg; break;
         case O_S3EP: cp.fetch.s3.endpoint = optarg; break;
         case O_S3REG: cp.fetch.s3.region = optarg; break;
         case O_S3PATH: cp.fetch.s3.path_style = 1; break;

@@ -13,7 +13,7 @@
 struct kf_cache {
     kf_cache_params_t p;
     char *dir;
-    char *s3_strs[6]; /* owned copies of the s3 params' strings */
+    char *s3_strs[6]; /* owned copies of the s3 strings and the CA file */
 };
 
 kf_cache_params_t kf_cache_default_params(void) {
@@ -97,6 +97,10 @@ kf_cache_t *kf_cache_new(const kf_cache_params_t *p, char *errstr, size_t errstr
             oom = 1;
         *f[i] = c->s3_strs[i];
     }
+    c->s3_strs[5] = dup_or_null(c->p.fetch.ca_file);
+    if (c->p.fetch.ca_file && !c->s3_strs[5])
+        oom = 1;
+    c->p.fetch.ca_file = c->s3_strs[5];
     c->p.dir = c->dir;
     if (oom) {
         snprintf(errstr, errstr_size, "cache: out of memory");

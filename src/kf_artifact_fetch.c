@@ -299,6 +299,8 @@ kf_status_t kf_fetch_file(const kf_fetch_params_t *pp, const char *url_in,
             ok &= curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file") == CURLE_OK;
             ok &= curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK;
         }
+        if (p->ca_file && *p->ca_file)
+            ok &= curl_easy_setopt(curl, CURLOPT_CAINFO, p->ca_file) == CURLE_OK;
         if (p->max_bytes)
             ok &= curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
                                    (curl_off_t)(p->max_bytes > (uint64_t)INT64_MAX

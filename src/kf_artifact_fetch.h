@@ -40,6 +40,7 @@ typedef struct kf_fetch_params {
     long backoff_max_ms;      /* cap on the delay; default 5000 */
     uint64_t max_bytes;       /* size cap; 0 = none; default 4 GiB */
     kf_s3_params_t s3;        /* used for s3:// URLs */
+    const char *ca_file;      /* PEM CA bundle for https (NULL = system store) */
     const kf_logger_t *log;   /* not owned; NULL = stderr */
     const atomic_int *cancel; /* optional: non-zero aborts the transfer/backoff */
 } kf_fetch_params_t;

@@ -52,6 +52,7 @@ kf_status_t kf_model_sources_cache_params(const kf_config_t *cfg, kf_cache_param
     f->backoff_initial_ms = (long)kf_config_get_int(cfg, "fetch.backoff_ms", f->backoff_initial_ms);
     f->backoff_max_ms = (long)kf_config_get_int(cfg, "fetch.backoff_max_ms", f->backoff_max_ms);
     f->max_bytes = (uint64_t)kf_config_get_int(cfg, "fetch.max_bytes", (int64_t)f->max_bytes);
+    f->ca_file = str_or_null(cfg, "fetch.ca_file");
     f->s3.endpoint = str_or_null(cfg, "s3.endpoint");
     f->s3.region = str_or_null(cfg, "s3.region");
     f->s3.access_key = str_or_null(cfg, "s3.access_key_id");

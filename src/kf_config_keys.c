@@ -74,6 +74,8 @@ static const kf_config_key_t keys[] = {
      "download retries on 5xx/429/connection errors (backoff with jitter)"},
     {"fetch.backoff_ms", KF_CFG_INT, "200", NULL, 1, 600000, "first retry delay (doubles per retry)"},
     {"fetch.backoff_max_ms", KF_CFG_INT, "5000", NULL, 1, 3600000, "largest retry delay"},
+    {"fetch.ca_file", KF_CFG_STRING, NULL, NULL, 0, 0,
+     "PEM CA bundle for https artifact sources (default: the system store)"},
     {"fetch.max_bytes", KF_CFG_SIZE, "4g", NULL, 0, I64MAX,
      "largest artifact accepted (k/m/g suffix; 0 = no cap)"},
 

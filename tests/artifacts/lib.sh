@@ -35,11 +35,12 @@ wait_port() {
   done
 }
 
-# start_nginx ROOT: serves ROOT on a free port with tests/artifacts/nginx.conf.in;
+# start_nginx ROOT [TEMPLATE]: serves ROOT on a free port with
+# tests/artifacts/TEMPLATE (default nginx.conf.in);
 # sets NGINX_PORT, NGINX_PID, NGINX_LOG (access log, one line per request:
 # "STATUS METHOD URI range=[...] inm=[...] bytes=N").
 start_nginx() {
-  local root=$1 try conf user_line=""
+  local root=$1 template=${2:-nginx.conf.in} try conf user_line=""
   [ "$(id -u)" -eq 0 ] && user_line="user root;"
   mkdir -p "$T/nginx"
   NGINX_LOG="$T/nginx/access.log"
@@ -47,7 +48,7 @@ start_nginx() {
     NGINX_PORT=$(free_port)
     conf="$T/nginx/nginx.conf"
     sed -e "s|@PORT@|$NGINX_PORT|g" -e "s|@ROOT@|$root|g" -e "s|@TMP@|$T/nginx|g" \
-        -e "s|@USER@|$user_line|g" "$HERE/nginx.conf.in" >"$conf"
+        -e "s|@USER@|$user_line|g" "$HERE/$template" >"$conf"
     /usr/sbin/nginx -p "$T/nginx" -c "$conf" -e "$T/nginx/error.log" &
     NGINX_PID=$!
     if wait_port "$NGINX_PORT" 5; then

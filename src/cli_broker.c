@@ -2,13 +2,11 @@
  * cluster) until SIGINT/SIGTERM. The bootstrap address is the first line of
  * stdout, so scripts can start it in the background and read that line.
  *
- * Signals are blocked before any thread starts and collected with
- * sigtimedwait() on this thread: no handler, no global flag. */
+ * SIGINT/SIGTERM only set a flag (kf_cli_signals_install); this thread
+ * checks it every 100 ms. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +14,7 @@
 
 #include "cli.h"
 #include "kf_broker.h"
+#include "kf_cli_util.h"
 #include "kf_log.h"
 
 #define MAX_TOPICS 256
@@ -91,13 +90,8 @@ int kf_cli_broker(int argc, char **argv) {
         return 2;
     }
 
-    /* Block the signals in every thread (librdkafka's inherit the mask). */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
-    if (pthread_sigmask(SIG_BLOCK, &sigs, NULL) != 0) {
-        fprintf(stderr, "kinfer broker: cannot block signals\n");
+    if (kf_cli_signals_install() != 0) {
+        fprintf(stderr, "kinfer broker: cannot install signal handlers\n");
         return 1;
     }
 
@@ -127,17 +121,13 @@ int kf_cli_broker(int argc, char **argv) {
     KF_INFO(lg, "%d broker(s) listening at %s, %d topic(s) created; SIGINT/SIGTERM stops",
             bp.brokers, kf_broker_bootstrap(b), n_topics);
 
-    int sig = -1;
-    while (sig < 0) {
-        struct timespec ts = {1, 0};
-        sig = sigtimedwait(&sigs, NULL, &ts);
-        if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-            KF_ERROR(lg, "sigtimedwait: %s", strerror(errno));
-            break;
-        }
+    int sig = 0;
+    while ((sig = kf_cli_signal_take()) == 0) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL); /* EINTR on a signal: checked at once */
     }
     KF_INFO(lg, "signal %d: stopping", sig);
     kf_broker_free(b);
     kf_logger_free(lg);
-    return sig < 0 ? 1 : 0;
+    return 0;
 }

@@ -259,15 +259,25 @@ static int run(const consume_opts_t *o, const kf_config_t *xcfg) {
         fprintf(stderr, "kinfer consume: --out-dir %s: %s\n", o->out_dir, strerror(errno));
         return 1;
     }
+    if (kf_cli_signals_install() != 0) {
+        fprintf(stderr, "kinfer consume: cannot install signal handlers\n");
+        return 1;
+    }
     rd_kafka_t *rk = make_consumer(o, xcfg);
     if (!rk)
         return 1;
+    int sig = 0;
     consume_counts_t n = {0, 0, 0};
     int64_t t0 = kf_now_us(), last_new = t0, last_progress = t0;
     while (!o->max || n.results < o->max) {
         int64_t now = kf_now_us();
         if (now - last_new >= o->timeout_ms * 1000)
             break;
+        if ((sig = kf_cli_signal_take()) != 0) {
+            if (!o->quiet)
+                fprintf(stderr, "kinfer consume: signal %d: stopping\n", sig);
+            break;
+        }
         if (!o->quiet && now - last_progress >= 2000000) {
             fprintf(stderr, "kinfer consume: %lld result(s) so far\n", (long long)n.results);
             last_progress = now;

@@ -206,6 +206,11 @@ static int run(const produce_opts_t *o, const kf_config_t *xcfg) {
     pp.codec = o->codec;
     pp.partition = (int32_t)o->partition;
     char err[512];
+    if (kf_cli_signals_install() != 0) {
+        fprintf(stderr, "kinfer produce: cannot install signal handlers\n");
+        inputs_free(in, n_in);
+        return 1;
+    }
     rd_kafka_conf_t *conf = make_conf(o, xcfg);
     kf_job_producer_t *prod = conf ? kf_job_producer_new(&pp, conf, err, sizeof(err)) : NULL;
     if (!prod) {
@@ -271,6 +276,13 @@ static int run(const produce_opts_t *o, const kf_config_t *xcfg) {
             break;
         }
         sent++;
+        int sig = (sent & 63) ? 0 : kf_cli_signal_take();
+        if (sig) {
+            fprintf(stderr, "kinfer produce: signal %d after %lld of %lld jobs: stopping\n", sig,
+                    (long long)sent, (long long)jobs);
+            rc = 1;
+            break;
+        }
         int64_t now = kf_now_us();
         if (!o->quiet && now - last_progress >= 1000000) {
             kf_job_producer_stats_t s = kf_job_producer_stats(prod);

@@ -1,6 +1,7 @@
 #include "kf_cli_util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -247,4 +248,28 @@ int64_t kf_epoch_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The only global: written by the signal handler, read by the main loop. */
+static volatile sig_atomic_t kf_cli_stop_signal;
+
+static void on_stop_signal(int sig) {
+    kf_cli_stop_signal = sig;
+}
+
+int kf_cli_signals_install(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    kf_cli_stop_signal = 0;
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+int kf_cli_signal_take(void) {
+    int sig = kf_cli_stop_signal;
+    kf_cli_stop_signal = 0;
+    return sig;
 }

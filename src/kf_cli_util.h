@@ -48,6 +48,16 @@ void kf_random_fill(kf_rng_t *r, kf_dtype_t dtype, void *data, size_t nbytes);
  * 0x80 that are not valid UTF-8 become \u00XX. */
 void kf_json_write_str(FILE *out, const char *s, size_t n);
 
+/* SIGINT/SIGTERM for the CLIs: kf_cli_signals_install() installs a handler
+ * that only records the signal number in a process-wide sig_atomic_t (the
+ * one global a signal handler may touch; blocking the signals instead does
+ * not work because threads started by libraries at load time, e.g.
+ * OpenBLAS's pool, leave them unblocked). The CLI's loop calls
+ * kf_cli_signal_take() and stops cleanly. Main thread only. */
+int kf_cli_signals_install(void);
+/* Returns the recorded signal number (and clears it), or 0 when none. */
+int kf_cli_signal_take(void);
+
 /* Monotonic microseconds. */
 int64_t kf_now_us(void);
 /* Wall clock Unix epoch milliseconds. */

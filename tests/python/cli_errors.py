@@ -3,9 +3,11 @@
 with a message naming the bad file/flag/record, and bad records never hide
 the good ones around them."""
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -87,6 +89,35 @@ def main():
         # confluent consumer on raw records: every record named as undecodable
         expect(1, ["cannot decode result"], "consume", "-b", b, "-t", "res",
                "--from-beginning", "--codec", "confluent", "--timeout-ms", "1500", "-q")
+        # SIGINT stops a consumer waiting for more: prompt, clean exit (1 here only
+        # because the topic holds the 2 undecodable records above), results kept
+        proc = subprocess.Popen([BIN, "consume", "-b", b, "-t", "res", "--from-beginning",
+                                 "--timeout-ms", "60000"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        got = [proc.stdout.readline() for _ in range(3)]
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            fail("kinfer consume ignored SIGINT")
+        if proc.returncode != 1 or b"signal 2: stopping" not in err or \
+                b"2 undecodable record(s)" not in err or \
+                not all(b'"id":"r%d"' % i in got[i] for i in range(3)):
+            fail("SIGINT: exit %d, stdout %r, stderr %r" % (proc.returncode, got, err))
+        # SIGINT during a long produce: stops sending, flushes what was sent, exit 1
+        proc = subprocess.Popen([BIN, "produce", "-b", b, "-t", "big", "--model", "m", "-s",
+                                 "x:f32:1", "-n", "100000000"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            fail("kinfer produce ignored SIGINT")
+        if proc.returncode != 1 or b"signal 2 after" not in err or b" 0 failed" not in err:
+            fail("produce SIGINT: exit %d, stderr %r" % (proc.returncode, err[-500:]))
         expect(2, ["--codec 'xml'"], "consume", "-b", b, "-t", "res", "--codec", "xml")
         expect(2, ["--max"], "consume", "-b", b, "-t", "res", "--max", "-1")
         expect(2, ["-t/--topic"], "consume", "-b", b)

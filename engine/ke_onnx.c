@@ -10,7 +10,8 @@
 
 #define KE_MAX_ELEMS ((int64_t)1 << 34)
 
-static void seterr(char *err, size_t errsz, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errsz,
+                                                         const char *fmt, ...) {
     if (!err || errsz == 0) return;
     va_list ap;
     va_start(ap, fmt);

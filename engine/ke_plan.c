@@ -18,6 +18,7 @@
 #include "ke_model_impl.h"
 
 #define KE_ALIGN 64
+#define KE_PLAN_MAX_BYTES 17179869184.0 /* 16 GiB */
 
 typedef struct {
     int node;                /* graph node index */
@@ -53,7 +54,8 @@ struct ke_plan {
     int prof_runs;
 };
 
-static void seterr(char *err, size_t errsz, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errsz,
+                                                         const char *fmt, ...) {
     if (!err || errsz == 0) return;
     va_list ap;
     va_start(ap, fmt);
@@ -300,6 +302,21 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
         p->per_row = g->has_batch ? (l65 > l1 ? (l65 - l1 + 63) / 64 : 0) : 0;
     }
     p->arena_bytes = place(bufs, nb);
+    {
+        double need = 0; /* per-value sizes in double: no size_t wrap-around */
+        for (int i = 0; i < nb; i++) {
+            ke_tensor_t t;
+            ke_value_shape_at(&g->vals[bufs[i].v], B, &t);
+            double b = (double)ke_dtype_size(t.dtype);
+            for (int d = 0; d < t.rank; d++) b *= (double)t.shape[d];
+            if (b > need) need = b;
+        }
+        if (need > KE_PLAN_MAX_BYTES || (double)p->arena_bytes > KE_PLAN_MAX_BYTES) {
+            seterr(err, errsz, "plan: batch %d needs more than %.0f bytes of activations; use a "
+                   "smaller max batch", pp.max_batch, KE_PLAN_MAX_BYTES);
+            goto fail;
+        }
+    }
     p->arena = p->be->iface->alloc(p->be->ctx, p->arena_bytes ? p->arena_bytes : KE_ALIGN);
     if (!p->arena) goto nomem;
     for (int i = 0; i < nb; i++) p->vt[bufs[i].v].data = p->arena + bufs[i].off;

@@ -8,8 +8,11 @@
 
 #define KE_NEVAL 3
 #define KE_SMALL_INT_ELEMS 64
+/* one tensor at batch <= 3 (load-time inference) */
+#define KE_MAX_TENSOR_BYTES 4294967296.0
 
-static void seterr(char *err, size_t errsz, const char *fmt, ...) {
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errsz,
+                                                         const char *fmt, ...) {
     if (!err || errsz == 0) return;
     va_list ap;
     va_start(ap, fmt);
@@ -103,12 +106,20 @@ static ke_status_t check_out_desc(const ke_node_t *n, const ke_tensor_t *t, int 
                n->op_type, k);
         return KE_ERR_SHAPE;
     }
-    for (int d = 0; d < t->rank; d++)
+    double bytes = (double)ke_dtype_size(t->dtype);
+    for (int d = 0; d < t->rank; d++) {
         if (t->shape[d] < 0) {
             seterr(err, errsz, "node '%s' (%s): output %d has negative dim %d", n->name,
                    n->op_type, k, d);
             return KE_ERR_SHAPE;
         }
+        bytes *= (double)t->shape[d];
+    }
+    if (bytes > KE_MAX_TENSOR_BYTES) {
+        seterr(err, errsz, "node '%s' (%s): output %d would take %.0f bytes (limit %.0f)", n->name,
+               n->op_type, k, bytes, KE_MAX_TENSOR_BYTES);
+        return KE_ERR_SHAPE;
+    }
     return KE_OK;
 }
 

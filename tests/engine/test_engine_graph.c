@@ -113,6 +113,11 @@ static void test_mlp_run(void **st) {
     assert_int_equal(ke_plan_run(p, 0, ins, outs, err, sizeof err), KE_ERR_INVALID_ARG);
     ke_plan_free(p);
     ke_plan_free(NULL);
+    pp.max_batch = 2000000000; /* 24 GiB for one value: refused, not attempted */
+    pp.device = "cpu";
+    assert_null(ke_plan_new(m, &pp, err, sizeof err));
+    assert_non_null(strstr(err, "smaller max batch"));
+    pp.max_batch = 8;
     pp.device = "tpu";
     assert_null(ke_plan_new(m, &pp, err, sizeof err));
     assert_non_null(strstr(err, "tpu"));

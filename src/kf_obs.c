@@ -102,6 +102,13 @@ kf_obs_t *kf_obs_new(const kf_obs_params_t *p, char *err, size_t errsz) {
     return o;
 }
 
+void kf_obs_stop_http(kf_obs_t *o) {
+    if (!o)
+        return;
+    kf_http_free(o->http);
+    o->http = NULL;
+}
+
 void kf_obs_free(kf_obs_t *o) {
     if (!o)
         return;

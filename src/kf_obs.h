@@ -56,6 +56,13 @@ kf_status_t kf_obs_params_from_config(kf_obs_params_t *p, const kf_config_t *cfg
  * Caller owns; kf_obs_free. */
 kf_obs_t *kf_obs_new(const kf_obs_params_t *p, char *err, size_t errsz);
 
+/* Stops the HTTP server (waits for its thread), so readiness and collect
+ * callbacks are no longer called; the metric set stays usable. Shutdown
+ * order: kf_obs_stop_http, free what the callbacks read (the worker, which
+ * still reports to the metric set while it drains), then kf_obs_free.
+ * Idempotent; owner thread. */
+void kf_obs_stop_http(kf_obs_t *o);
+
 /* Stops the server, frees everything. NULL is a no-op. */
 void kf_obs_free(kf_obs_t *o);
 

@@ -132,6 +132,13 @@ static void set_paused(kf_consumer_t *c, int pause) {
         stat_add(c, &c->st.pauses, 1);
 }
 
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
+    (void)rk;
+    kf_consumer_t *c = opaque;
+    c->p.on_stats(c->p.opaque, json, len);
+    return 0; /* librdkafka frees json */
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque) {
     kf_consumer_t *c = opaque;
@@ -306,6 +313,17 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
         rd_kafka_conf_destroy(conf);
         goto fail;
     }
+    if (params->on_stats && params->stats_interval_ms > 0) {
+        char iv[16];
+        snprintf(iv, sizeof(iv), "%d", params->stats_interval_ms);
+        const char *kv[] = {"statistics.interval.ms", iv, NULL};
+        if (kf_kafka_conf_apply(conf, kv, e, sizeof(e)) != KF_OK) {
+            snprintf(err, err_size, "consumer: %s", e);
+            rd_kafka_conf_destroy(conf);
+            goto fail;
+        }
+        rd_kafka_conf_set_stats_cb(conf, stats_cb);
+    }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
@@ -383,6 +401,13 @@ void kf_consumer_free(kf_consumer_t *c) {
 }
 
 int kf_consumer_paused(kf_consumer_t *c) { return c ? atomic_load(&c->paused) : 0; }
+
+int64_t kf_consumer_assigned(kf_consumer_t *c) {
+    if (!c)
+        return 0;
+    kf_consumer_stats_t s = kf_consumer_stats(c);
+    return (int64_t)s.assigned - (int64_t)s.revoked;
+}
 
 kf_consumer_stats_t kf_consumer_stats(kf_consumer_t *c) {
     kf_consumer_stats_t s;

@@ -52,6 +52,11 @@ typedef struct kf_consumer_params {
     int drain_timeout_ms;        /* default 10000 */
     kf_consumer_msg_fn on_msg;   /* required */
     void *opaque;
+    /* Optional: librdkafka statistics JSON every stats_interval_ms (> 0),
+     * called on the poll thread with `opaque`; json is valid during the
+     * call only (metrics: consumer lag per partition). */
+    void (*on_stats)(void *opaque, const char *json, size_t len);
+    int stats_interval_ms;
 } kf_consumer_params_t;
 
 typedef struct kf_consumer_stats {
@@ -76,6 +81,8 @@ kf_status_t kf_consumer_wait(kf_consumer_t *c, int timeout_ms);
 void kf_consumer_free(kf_consumer_t *c);
 
 int kf_consumer_paused(kf_consumer_t *c);
+/* Partitions currently assigned (assigned minus revoked/lost); any thread. */
+int64_t kf_consumer_assigned(kf_consumer_t *c);
 kf_consumer_stats_t kf_consumer_stats(kf_consumer_t *c);
 
 #endif

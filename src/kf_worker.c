@@ -22,7 +22,14 @@ typedef struct kf_wjob {
     rd_kafka_message_t *msg; /* owned; tensor data points into it */
     kf_request_t *req;       /* owned */
     kf_model_ref_t *ref;     /* holds the model version */
+    int64_t t0_us;           /* consumed at (monotonic), for e2e latency */
 } kf_wjob_t;
+
+static int64_t mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 struct kf_worker {
     kf_worker_params_t p;
@@ -132,6 +139,7 @@ static void reject(kf_worker_t *w, rd_kafka_message_t *m, kf_request_t *req, con
         r.status = status;
         r.error = error;
         send_encoded(w, &w->enc, &r, m, out_topic(w, req), !dlq);
+        kf_wmetrics_job(w->p.metrics, r.model, kf_result_status_name(status), -1, -1, -1);
     }
     if (dlq || !id) {
         rd_kafka_headers_t *h = NULL;
@@ -145,6 +153,7 @@ static void reject(kf_worker_t *w, rd_kafka_message_t *m, kf_request_t *req, con
         pthread_mutex_lock(&w->mu);
         w->st.dlq++;
         pthread_mutex_unlock(&w->mu);
+        kf_wmetrics_dlq(w->p.metrics, id ? kf_result_status_name(status) : "undecodable");
     }
     kf_request_free(req);
     rd_kafka_message_destroy(m);
@@ -179,8 +188,10 @@ static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
     r.queue_us = info->queue_us;
     r.compute_us = info->compute_us;
     kf_tensor_view_t outs[KF_BATCH_MAX_IO];
-    if (status == KF_OK && info->job_index == 0)
+    if (status == KF_OK && info->job_index == 0) {
         count_batch(w, info->batch_rows);
+        kf_wmetrics_batch(w->p.metrics, mv->name, info->batch_rows);
+    }
     if (status == KF_OK) {
         for (int i = 0; i < mv->n_out; i++) {
             kf_tensor_view_t *t = &outs[i];
@@ -202,6 +213,9 @@ static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
         r.error = err;
     }
     send_encoded(w, &mv->enc, &r, j->msg, out_topic(w, j->req), 1);
+    kf_wmetrics_job(w->p.metrics, mv->name, kf_result_status_name(r.status),
+                    status == KF_OK ? r.queue_us : -1, status == KF_OK ? r.compute_us : -1,
+                    mono_us() - j->t0_us);
     job_free(j);
 }
 
@@ -267,6 +281,7 @@ static int64_t unix_ms(void) {
 
 static void on_msg(void *opaque, rd_kafka_message_t *m) {
     kf_worker_t *w = opaque;
+    int64_t t0_us = mono_us();
     pthread_mutex_lock(&w->mu);
     w->st.consumed++;
     pthread_mutex_unlock(&w->mu);
@@ -322,6 +337,7 @@ static void on_msg(void *opaque, rd_kafka_message_t *m) {
     j->bj.rows = rows;
     j->bj.deadline_unix_us = req->has_deadline ? req->deadline_ms * 1000 : 0;
     j->bj.user = j;
+    j->t0_us = t0_us;
     j->msg = m;
     j->req = req;
     j->ref = ref;
@@ -348,6 +364,7 @@ static void mv_destroy(void *payload) {
             break;
         }
     pthread_mutex_unlock(&w->mu);
+    kf_wmetrics_model_loaded(w->p.metrics, mv->name, mv->version, 0);
     kf_mv_free(mv);
 }
 
@@ -389,6 +406,7 @@ kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *v
         snprintf(err, err_size, "model %s: cannot publish: %s", mv->label, kf_status_str(st));
         return st;
     }
+    kf_wmetrics_model_loaded(w->p.metrics, mv->name, mv->version, 1);
     KF_INFO(w->p.log, "model %s loaded from %s (max_batch %zu)", mv->label, path, mv->max_batch);
     return KF_OK;
 }
@@ -442,6 +460,13 @@ fail:
     return NULL;
 }
 
+/* Poll thread: librdkafka statistics -> kinfer_consumer_lag. */
+static void on_stats(void *opaque, const char *json, size_t len) {
+    kf_worker_t *w = opaque;
+    if (kf_wmetrics_rdkafka_stats(w->p.metrics, json, len) != KF_OK)
+        KF_WARN(w->p.log, "metrics: librdkafka statistics did not parse");
+}
+
 kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size) {
     if (!w || w->c) {
         snprintf(err, err_size, "worker: already started");
@@ -460,6 +485,10 @@ kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size) {
     cp.drain_timeout_ms = w->p.drain_timeout_ms;
     cp.on_msg = on_msg;
     cp.opaque = w;
+    if (w->p.metrics && w->p.stats_interval_ms > 0) {
+        cp.on_stats = on_stats;
+        cp.stats_interval_ms = w->p.stats_interval_ms;
+    }
     w->c = kf_consumer_new(&cp, err, err_size);
     return w->c ? KF_OK : KF_ERR_KAFKA;
 }
@@ -512,4 +541,27 @@ kf_worker_stats_t kf_worker_stats(kf_worker_t *w) {
     s.inflight = kf_offsets_inflight(w->offs, NULL, 0);
     s.paused = kf_consumer_paused(w->c);
     return s;
+}
+
+int kf_worker_ready(void *ctx, char *reason, size_t reason_size) {
+    kf_worker_t *w = ctx;
+    if (!w)
+        return 0;
+    if (kf_models_count(w->models) == 0) {
+        snprintf(reason, reason_size, "no model loaded");
+        return 0;
+    }
+    if (kf_consumer_assigned(w->c) <= 0) {
+        snprintf(reason, reason_size, "no partitions assigned");
+        return 0;
+    }
+    return 1;
+}
+
+void kf_worker_collect_metrics(void *ctx, kf_metrics_t *reg) {
+    kf_worker_t *w = ctx;
+    (void)reg;
+    kf_worker_stats_t s = kf_worker_stats(w);
+    kf_wmetrics_inflight(w->p.metrics, (int64_t)s.inflight);
+    kf_wmetrics_paused(w->p.metrics, s.paused);
 }

@@ -28,6 +28,7 @@
 #include "kf_codec.h"
 #include "kf_log.h"
 #include "kf_status.h"
+#include "kf_worker_metrics.h"
 
 typedef struct kf_worker kf_worker_t;
 
@@ -59,6 +60,11 @@ typedef struct kf_worker_params {
     kf_worker_resolve_fn resolve;
     void *resolve_user;
     kf_logger_t *log; /* borrowed; NULL = stderr */
+    /* Borrowed metric set (kf_obs_metrics); NULL = no metrics. Must outlive
+     * the worker. stats_interval_ms > 0 feeds kinfer_consumer_lag from
+     * librdkafka statistics. */
+    kf_wmetrics_t *metrics;
+    int stats_interval_ms;
 } kf_worker_params_t;
 
 #define KF_WORKER_HIST 12 /* batch-size buckets: 1, 2, 3-4, 5-8, ... 1025+ */
@@ -98,6 +104,15 @@ kf_status_t kf_worker_wait(kf_worker_t *w, int timeout_ms);
 void kf_worker_free(kf_worker_t *w);
 
 kf_worker_stats_t kf_worker_stats(kf_worker_t *w);
+
+/* Readiness for /readyz (a kf_http_ready_fn; ctx is the worker): a model is
+ * loaded and the consumer has partitions assigned. Any thread. */
+int kf_worker_ready(void *ctx, char *reason, size_t reason_size);
+
+/* Copies in-flight jobs and the paused flag into the metric set; register
+ * with kf_metrics_on_collect (ctx is the worker) so each scrape is current.
+ * Stop the HTTP server before kf_worker_free. */
+void kf_worker_collect_metrics(void *ctx, kf_metrics_t *reg);
 
 /* "1", "2", "3-4", ... label of batch-size bucket i (static string). */
 const char *kf_worker_hist_label(int i);

@@ -128,6 +128,14 @@ const char *ke_tensor_describe(const ke_tensor_t *t, char *buf, size_t bufsz) {
     return buf;
 }
 
+/* saturating: NaN -> 0, out of range -> INT64_MIN/MAX (no UB) */
+static int64_t f64_to_i64(double v) {
+    if (v != v) return 0;
+    if (v >= 9.2233720368547758e18) return INT64_MAX;
+    if (v <= -9.2233720368547758e18) return INT64_MIN;
+    return (int64_t)v;
+}
+
 int64_t ke_tensor_get_i64(const ke_tensor_t *t, int64_t i) {
     const void *p = t->data;
     switch (t->dtype) {
@@ -139,8 +147,8 @@ int64_t ke_tensor_get_i64(const ke_tensor_t *t, int64_t i) {
     case KE_DT_U16: return ((const uint16_t *)p)[i];
     case KE_DT_I8: return ((const int8_t *)p)[i];
     case KE_DT_U8: case KE_DT_BOOL: return ((const uint8_t *)p)[i];
-    case KE_DT_F32: return (int64_t)((const float *)p)[i];
-    case KE_DT_F64: return (int64_t)((const double *)p)[i];
+    case KE_DT_F32: return f64_to_i64(((const float *)p)[i]);
+    case KE_DT_F64: return f64_to_i64(((const double *)p)[i]);
     default: return 0;
     }
 }

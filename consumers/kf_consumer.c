@@ -308,7 +308,8 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
                               NULL};
     char e[256];
     if (kf_kafka_conf_apply(conf, defaults, e, sizeof(e)) != KF_OK ||
-        kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK) {
+        kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK ||
+        (params->conf_fn && params->conf_fn(params->conf_user, conf, e, sizeof(e)) != KF_OK)) {
         snprintf(err, err_size, "consumer: %s", e);
         rd_kafka_conf_destroy(conf);
         goto fail;

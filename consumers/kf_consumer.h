@@ -32,6 +32,7 @@
 
 #include "kf_log.h"
 #include "kf_offsets.h"
+#include "kf_result_producer.h" /* kf_kafka_conf_fn */
 #include "kf_status.h"
 
 typedef struct kf_consumer kf_consumer_t;
@@ -44,6 +45,8 @@ typedef struct kf_consumer_params {
     const char *group;           /* required */
     const char *const *topics;   /* NULL-terminated; required */
     const char *const *kafka_kv; /* NULL-terminated key, value pairs; optional */
+    kf_kafka_conf_fn conf_fn;    /* optional hook, see kf_result_producer.h */
+    void *conf_user;
     kf_offsets_t *offsets;       /* borrowed; required */
     kf_logger_t *log;            /* borrowed; NULL = stderr */
     size_t high_mark;            /* pause above (default 20000 jobs) */

@@ -228,7 +228,8 @@ kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *
                               "acks", "all", "linger.ms", "2", NULL};
     char e[256];
     if (kf_kafka_conf_apply(conf, defaults, e, sizeof(e)) != KF_OK ||
-        kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK) {
+        kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK ||
+        (params->conf_fn && params->conf_fn(params->conf_user, conf, e, sizeof(e)) != KF_OK)) {
         snprintf(err, err_size, "result producer: %s", e);
         goto fail_conf;
     }

@@ -41,10 +41,18 @@ typedef struct kf_origin {
 typedef void (*kf_rp_delivered_fn)(void *opaque, const kf_origin_t *origin, int is_dlq,
                                    const rd_kafka_headers_t *hdrs);
 
+/* Optional hook applied to a librdkafka config after the defaults and
+ * kafka_kv (e.g. the kafka.* keys of a kf_config). Returns KF_OK or fills
+ * err naming the bad key. Called on the constructing thread. */
+typedef kf_status_t (*kf_kafka_conf_fn)(void *user, rd_kafka_conf_t *conf, char *err,
+                                        size_t err_size);
+
 typedef struct kf_result_producer_params {
     const char *bootstrap;        /* required */
     const char *dlq_topic;        /* required for _send_dlq */
     const char *const *kafka_kv;  /* NULL-terminated key, value, key, value...; optional */
+    kf_kafka_conf_fn conf_fn;     /* optional */
+    void *conf_user;
     kf_offsets_t *offsets;        /* borrowed; acked on delivery; optional */
     kf_logger_t *log;             /* borrowed; NULL = stderr */
     int retry_backoff_ms;         /* app-level re-produce backoff, default 200 */

@@ -446,6 +446,8 @@ kf_worker_t *kf_worker_new(const kf_worker_params_t *params, char *err, size_t e
     rp.bootstrap = params->bootstrap;
     rp.dlq_topic = params->dlq_topic;
     rp.kafka_kv = params->kafka_kv;
+    rp.conf_fn = params->kafka_conf_fn;
+    rp.conf_user = params->kafka_conf_user;
     rp.offsets = w->offs;
     rp.log = params->log;
     w->rp = kf_result_producer_new(&rp, err, err_size);
@@ -477,6 +479,8 @@ kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size) {
     cp.group = w->p.group;
     cp.topics = w->p.topics;
     cp.kafka_kv = w->p.kafka_kv;
+    cp.conf_fn = w->p.kafka_conf_fn;
+    cp.conf_user = w->p.kafka_conf_user;
     cp.offsets = w->offs;
     cp.log = w->p.log;
     cp.high_mark = w->p.high_mark;

@@ -27,6 +27,7 @@
 
 #include "kf_codec.h"
 #include "kf_log.h"
+#include "kf_result_producer.h" /* kf_kafka_conf_fn */
 #include "kf_status.h"
 #include "kf_worker_metrics.h"
 
@@ -46,6 +47,8 @@ typedef struct kf_worker_params {
     const char *output_topic;    /* required */
     const char *dlq_topic;       /* required */
     const char *const *kafka_kv; /* NULL-terminated pairs for both clients */
+    kf_kafka_conf_fn kafka_conf_fn; /* optional hook for both clients */
+    void *kafka_conf_user;
     kf_codec_params_t codec;     /* framing, schema ids, limits */
     size_t max_batch;            /* rows cap (default 64) */
     int max_queue_delay_ms;      /* default 5 */

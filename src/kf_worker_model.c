@@ -113,7 +113,7 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
     char e[256] = "";
     mv->model = ke_model_load_file(path, NULL, e, sizeof(e));
     if (!mv->model) {
-        snprintf(err, err_size, "model %s: %s: %s", mv->label, path, e);
+        snprintf(err, err_size, "model %s: %s", mv->label, e);
         goto fail;
     }
     mv->n_in = ke_model_num_inputs(mv->model);

@@ -28,4 +28,6 @@ check_flags produce --bootstrap --topic --model --version --input --shape --rows
 check_flags consume --bootstrap --topic --group --codec --schema-id --max --timeout-ms \
   --out-dir --from-beginning --property --quiet --help
 check_flags demo --jobs --partitions --codec --seed --help
+check_flags worker --bootstrap --group --input --output --dlq --model --codec --schema-id \
+  --max-batch --max-queue-delay-ms --threads --config --set --help
 echo "cli help: ok"

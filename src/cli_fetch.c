@@ -248,12 +248,12 @@ int kf_cli_fetch(int argc, char **argv) {
             fprintf(stderr, "kinfer fetch: model %s: %s\n", model, err);
             goto out;
         }
-        if (rv.source == KF_CACHE_OFFLINE)
+        if (rv.offline)
             kf_log(lg, KF_LOG_WARN, "model %s version %s: served from the cache (store offline)",
                    model, rv.version);
-        printf("model=%s\nversion=%s\npath=%s\nsha256=%s\nverified=%s\nsource=%s\n", model,
-               rv.version, rv.path, rv.sha256, rv.verified ? "yes" : "no",
-               kf_cache_source_str(rv.source));
+        printf("model=%s\nversion=%s\npath=%s\nsha256=%s\nverified=%s\nsource=%s\noffline=%s\n",
+               model, rv.version, rv.path, rv.sha256, rv.verified ? "yes" : "no",
+               kf_cache_source_str(rv.source), rv.offline ? "yes" : "no");
         if (watch_ms >= 0) {
             fflush(stdout);
             if (kf_repo_start(repo, rv.version) != KF_OK) {

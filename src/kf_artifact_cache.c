@@ -265,7 +265,8 @@ kf_status_t kf_cache_get(kf_cache_t *c, const char *url, const char *expect_sha2
             close(lfd);
             return KF_ERR_IO;
         }
-        kf_log(c->p.log, KF_LOG_WARN,
+        /* INFO: callers say what it means for them (a cold start, a poll) */
+        kf_log(c->p.log, KF_LOG_INFO,
                "store unreachable (%s); using the cached copy of %s (offline, sha256 %s)", ferr,
                url, m.sha256);
         out->source = KF_CACHE_OFFLINE;

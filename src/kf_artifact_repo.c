@@ -165,7 +165,10 @@ kf_status_t kf_repo_fetch_version(kf_repo_t *r, const char *version, const char 
     memset(out, 0, sizeof(*out));
     kf_status_t st;
     if (!version) {
-        st = kf_repo_resolve(r, out->version, NULL, errstr, errstr_size);
+        kf_cache_source_t ls = KF_CACHE_DOWNLOADED;
+        st = kf_repo_resolve(r, out->version, &ls, errstr, errstr_size);
+        if (ls == KF_CACHE_OFFLINE)
+            out->offline = 1;
         if (st != KF_OK)
             return st;
     } else if (!kf_repo_version_valid(version)) {
@@ -190,8 +193,10 @@ kf_status_t kf_repo_fetch_version(kf_repo_t *r, const char *version, const char 
     size_t len = 0;
     char serr[1024];
     int sha_unreachable = 0;
-    st =
-        kf_cache_get_small(r->p.cache, shaurl, SHA_FILE_CAP, &body, &len, NULL, serr, sizeof(serr));
+    kf_cache_entry_t se;
+    st = kf_cache_get_small(r->p.cache, shaurl, SHA_FILE_CAP, &body, &len, &se, serr, sizeof(serr));
+    if (st == KF_OK && se.source == KF_CACHE_OFFLINE)
+        out->offline = 1;
     if (st == KF_OK) {
         char filed[KF_SHA256_HEX_LEN + 1];
         if (kf_sha256_parse_hex(body, len, filed) != KF_OK) {
@@ -238,6 +243,8 @@ kf_status_t kf_repo_fetch_version(kf_repo_t *r, const char *version, const char 
     memcpy(out->sha256, e.sha256, sizeof(out->sha256));
     out->verified = want[0] != 0;
     out->source = e.source;
+    if (e.source == KF_CACHE_OFFLINE || sha_unreachable)
+        out->offline = 1;
     return KF_OK;
 }
 

@@ -38,6 +38,8 @@ typedef struct kf_repo_version {
     char path[PATH_MAX]; /* local file in the cache */
     char sha256[KF_SHA256_HEX_LEN + 1];
     int verified; /* 1 when checked against a digest */
+    int offline;  /* 1 when LATEST, the digest or the model was served from the
+                     cache because the store was unreachable */
     kf_cache_source_t source;
 } kf_repo_version_t;
 

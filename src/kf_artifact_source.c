@@ -145,7 +145,7 @@ kf_model_sources_t *kf_model_sources_new(const kf_config_t *cfg,
             snprintf(errstr, errstr_size, "model %s: %s", name, err);
             goto fail;
         }
-        if (v.source == KF_CACHE_OFFLINE)
+        if (v.offline)
             kf_log(log, KF_LOG_WARN,
                    "model %s: artifact store unreachable; starting on cached version %s "
                    "(sha256 %s)",

@@ -67,6 +67,13 @@ stop_nginx
 fetch --model mnist "$base" >"$T/o8" 2>"$T/e8" || { cat "$T/e8"; fail "warm cache, store down"; }
 [ "$(field version "$T/o8")" = v2 ] || fail "offline version: $(cat "$T/o8")"
 [ "$(field source "$T/o8")" = cache-offline ] || fail "offline source: $(cat "$T/o8")"
+[ "$(field offline "$T/o8")" = yes ] || fail "offline flag: $(cat "$T/o8")"
+[ "$(field offline "$T/o2")" = no ] || fail "online fetch flagged offline"
+# v1: its digest file makes the model a content-addressed cache hit, but
+# LATEST and the digest came from the cache: still reported offline
+fetch --model mnist --version v1 "$base" >"$T/o8b" 2>"$T/e8b" || { cat "$T/e8b"; fail "offline v1"; }
+[ "$(field source "$T/o8b")" = cache-hit ] && [ "$(field offline "$T/o8b")" = yes ] &&
+  [ "$(field verified "$T/o8b")" = yes ] || fail "offline v1: $(cat "$T/o8b")"
 grep -q 'store unreachable' "$T/e8" && grep -q 'offline' "$T/e8" || { cat "$T/e8"; fail "offline not reported"; }
 cmp -s "$(field path "$T/o8")" "$m/v2/model.onnx" || fail "offline bytes"
 ok "store down + warm cache: serves v2 and says so"

@@ -14,7 +14,9 @@
 #include "cli.h"
 #include "kf_codec.h"
 #include "kf_config.h"
+#include "kf_artifact_worker.h"
 #include "kf_log.h"
+#include "kf_obs.h"
 #include "kf_worker.h"
 
 extern char **environ;
@@ -36,7 +38,8 @@ static void usage(FILE *out) {
             "usage: kinfer worker -b BOOTSTRAP -g GROUP -i TOPIC[,TOPIC...] -o OUTPUT_TOPIC\n"
             "                     --dlq DLQ_TOPIC -m NAME=SOURCE [-m ...] [--codec raw|confluent|auto]\n"
             "                     [--schema-id K] [--max-batch N] [--max-queue-delay-ms D]\n"
-            "                     [--threads T] [-c FILE] [-X key=value ...]\n"
+            "                     [--threads T] [--metrics-port P] [--log-format text|json]\n"
+            "                     [-c FILE] [-X key=value ...]\n"
             "\n"
             "Consumes inference jobs, batches them per model, runs them and produces results\n"
             "(at-least-once: an input offset is committed after its result or DLQ record was\n"
@@ -55,6 +58,10 @@ static void usage(FILE *out) {
             "      --max-batch N            rows per batch cap (key max_batch)\n"
             "      --max-queue-delay-ms D   batch wait after its first job (key max_queue_delay_ms)\n"
             "      --threads T              engine threads per model (key threads; 0 = all)\n"
+            "      --metrics-port P         serve /metrics /healthz /readyz on P (key metrics.port;\n"
+            "                               0 = off; address: key metrics.bind)\n"
+            "      --log-format text|json   log line format (key log.format)\n"
+            "      --log-level LEVEL        debug|info|warn|error|off (key log.level)\n"
             "  -c, --config FILE            properties file\n"
             "  -X, --set KEY=VALUE          any config key, or a librdkafka property (repeatable)\n"
             "  -h, --help                   this help\n"
@@ -98,6 +105,27 @@ static int parse_model(const char *arg, model_arg_t *m) {
     return 0;
 }
 
+/* /readyz and per-scrape metrics read the worker through this holder, so
+ * the HTTP server can start (and answer 503) before the worker exists. */
+typedef struct obs_link {
+    _Atomic(kf_worker_t *) w;
+} obs_link_t;
+
+static int obs_ready(void *ctx, char *reason, size_t size) {
+    kf_worker_t *w = atomic_load(&((obs_link_t *)ctx)->w);
+    if (!w) {
+        snprintf(reason, size, "loading models");
+        return 0;
+    }
+    return kf_worker_ready(w, reason, size);
+}
+
+static void obs_collect(void *ctx, kf_metrics_t *reg) {
+    kf_worker_t *w = atomic_load(&((obs_link_t *)ctx)->w);
+    if (w)
+        kf_worker_collect_metrics(w, reg);
+}
+
 static int fail(kf_config_t *cfg, const char *msg, int code) {
     fprintf(stderr, "kinfer worker: %s\n", msg);
     kf_config_free(cfg);
@@ -113,6 +141,9 @@ int kf_cli_worker(int argc, char **argv) {
         {"max-batch", required_argument, NULL, 'B'}, {"max-queue-delay-ms", required_argument, NULL, 'Q'},
         {"threads", required_argument, NULL, 'T'},   {"config", required_argument, NULL, 'c'},
         {"set", required_argument, NULL, 'X'},       {"help", no_argument, NULL, 'h'},
+        {"metrics-port", required_argument, NULL, 'P'},
+        {"log-format", required_argument, NULL, 'F'},
+        {"log-level", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0}};
     kf_config_t *cfg = kf_config_new();
     if (!cfg)
@@ -135,6 +166,9 @@ int kf_cli_worker(int argc, char **argv) {
         case 'B': key = "max_batch"; break;
         case 'Q': key = "max_queue_delay_ms"; break;
         case 'T': key = "threads"; break;
+        case 'P': key = "metrics.port"; break;
+        case 'F': key = "log.format"; break;
+        case 'L': key = "log.level"; break;
         case 'm':
             if (nmodels == MAX_MODELS || parse_model(optarg, &models[nmodels]) != 0) {
                 snprintf(err, sizeof(err), "-m '%s': expected NAME[@VERSION]=SOURCE (at most %d)",
@@ -173,8 +207,18 @@ int kf_cli_worker(int argc, char **argv) {
         return fail(cfg, err, 2);
     if (!kf_config_get(cfg, "bootstrap"))
         return fail(cfg, "no bootstrap servers (-b or key bootstrap)", 2);
-    if (nmodels == 0)
-        return fail(cfg, "no model (-m NAME=SOURCE)", 2);
+    /* models also come from config: model.<name>.source (a repository URL
+     * is served and hot-swapped by kf_worker_sources; a plain file loads
+     * like -m) */
+    int nsources = 0;
+    for (size_t i = 0; i < kf_config_model_count(cfg); i++) {
+        char key[300];
+        snprintf(key, sizeof(key), "model.%s.source", kf_config_model_name(cfg, i));
+        if (kf_config_get(cfg, key))
+            nsources++;
+    }
+    if (nmodels == 0 && nsources == 0)
+        return fail(cfg, "no model (-m NAME=SOURCE or model.<name>.source)", 2);
 
     /* logging */
     kf_log_params_t lp = kf_log_default_params();
@@ -219,17 +263,58 @@ int kf_cli_worker(int argc, char **argv) {
     p.log = log;
 
     int rc = 1;
-    kf_worker_t *w = kf_worker_new(&p, err, sizeof(err));
+    kf_worker_t *w = NULL;
+    kf_model_sources_t *srcs = NULL;
+    /* metrics + health endpoint first: /healthz answers while models load */
+    obs_link_t link;
+    atomic_init(&link.w, NULL);
+    kf_obs_params_t op = kf_obs_default_params();
+    kf_obs_t *obs = NULL;
+    if (kf_obs_params_from_config(&op, cfg, err, sizeof(err)) != KF_OK) {
+        fprintf(stderr, "kinfer worker: %s\n", err);
+        goto out;
+    }
+    op.ready = obs_ready;
+    op.ready_ctx = &link;
+    op.log = log;
+    obs = kf_obs_new(&op, err, sizeof(err));
+    if (!obs || kf_metrics_on_collect(kf_obs_registry(obs), obs_collect, &link) != KF_OK) {
+        fprintf(stderr, "kinfer worker: %s\n", obs ? "metrics: too many collectors" : err);
+        goto out;
+    }
+    p.metrics = kf_obs_metrics(obs);
+    p.stats_interval_ms = kf_obs_stats_interval_ms(obs);
+    w = kf_worker_new(&p, err, sizeof(err));
     if (!w) {
         fprintf(stderr, "kinfer worker: %s\n", err);
         goto out;
     }
+    atomic_store(&link.w, w);
     for (int i = 0; i < nmodels; i++) {
         if (kf_worker_load_model(w, models[i].name, models[i].version, models[i].source, err,
                                  sizeof(err)) != KF_OK) {
             fprintf(stderr, "kinfer worker: %s\n", err);
             goto out;
         }
+    }
+    for (size_t i = 0; i < kf_config_model_count(cfg); i++) {
+        const char *name = kf_config_model_name(cfg, i);
+        char key[300];
+        snprintf(key, sizeof(key), "model.%s.source", name);
+        const char *src = kf_config_get(cfg, key);
+        if (src && !kf_model_source_is_repo(src) &&
+            kf_worker_load_model(w, name, "1", src, err, sizeof(err)) != KF_OK) {
+            fprintf(stderr, "kinfer worker: %s\n", err);
+            goto out;
+        }
+    }
+    if (nsources > 0) {
+        srcs = kf_worker_sources_new(w, cfg, log, err, sizeof(err)); /* loads LATEST */
+        if (!srcs) {
+            fprintf(stderr, "kinfer worker: %s\n", err);
+            goto out;
+        }
+        kf_obs_watch_model_sources(obs, srcs); /* kinfer_artifact_fetch_errors_total */
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -241,7 +326,13 @@ int kf_cli_worker(int argc, char **argv) {
         fprintf(stderr, "kinfer worker: %s\n", err);
         goto out;
     }
-    KF_INFO(log, "worker started: %d input topic(s), %d model(s)", ntopics, nmodels);
+    if (srcs && kf_model_sources_start(srcs) != KF_OK) {
+        fprintf(stderr, "kinfer worker: cannot start the model repository pollers\n");
+        kf_worker_stop(w);
+        (void)kf_worker_wait(w, 30000);
+        goto out;
+    }
+    KF_INFO(log, "worker started: %d input topic(s), %d model(s)", ntopics, nmodels + nsources);
     int stopping = 0;
     for (;;) {
         int n = atomic_load(&g_signals);
@@ -265,7 +356,10 @@ int kf_cli_worker(int argc, char **argv) {
             (unsigned long long)s.dlq, (unsigned long long)s.batches);
     rc = 0;
 out:
-    kf_worker_free(w);
+    kf_obs_stop_http(obs); /* no scrape reads the worker after this */
+    kf_model_sources_free(srcs); /* pollers stop before the worker goes */
+    kf_worker_free(w);     /* reports model unloads to the metric set */
+    kf_obs_free(obs);
     kf_logger_free(log);
     kf_config_free(cfg);
     return rc;

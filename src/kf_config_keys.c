@@ -80,8 +80,8 @@ static const kf_config_key_t keys[] = {
      "largest artifact accepted (k/m/g suffix; 0 = no cap)"},
 
     /* Observability */
-    {"metrics.port", KF_CFG_INT, "9464", NULL, 0, 65535,
-     "HTTP port for /metrics, /healthz, /readyz (0 = off)"},
+    {"metrics.port", KF_CFG_INT, "0", NULL, 0, 65535,
+     "HTTP port for /metrics, /healthz, /readyz (0 = off; 9464 in docker/)"},
     {"metrics.bind", KF_CFG_STRING, "0.0.0.0", NULL, 0, 0,
      "numeric IPv4/IPv6 address the metrics HTTP server listens on"},
     {"metrics.stats_interval_ms", KF_CFG_INT, "5000", NULL, 0, 3600000,

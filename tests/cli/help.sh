@@ -29,5 +29,6 @@ check_flags consume --bootstrap --topic --group --codec --schema-id --max --time
   --out-dir --from-beginning --property --quiet --help
 check_flags demo --jobs --partitions --codec --seed --help
 check_flags worker --bootstrap --group --input --output --dlq --model --codec --schema-id \
-  --max-batch --max-queue-delay-ms --threads --config --set --help
+  --max-batch --max-queue-delay-ms --threads --config --set --metrics-port --log-format \
+  --log-level --help
 echo "cli help: ok"

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Acceptance test of the worker's operations endpoint, with real processes:
-`kinfer broker` (librdkafka mock cluster), a real worker (kf_worker +
-kf_obs, wired as `kinfer worker --metrics-port` does: tests/metrics/
-worker_fixture.c, argv[1]), `kinfer produce` (good jobs, and jobs for an
-unknown model) and `kinfer consume`. The model is a real ONNX file made
+`kinfer broker` (librdkafka mock cluster), `kinfer worker --metrics-port
+--log-format json` loading its model from a file:// model repository
+(KINFER_MODEL_MNIST_SOURCE, as docker/ does with s3://), `kinfer produce`
+(good jobs, and jobs for an unknown model) and `kinfer consume`. The model is a real ONNX file made
 here with python3-onnx: input[N,784] -> output, no operator nodes, so the
 test exercises the whole pipeline without depending on which operator
 kernels the engine has.
@@ -15,11 +15,12 @@ kernels the engine has.
   python3-prometheus-client's text parser, and kinfer_jobs_total by
   (model, status) equals the results actually read back from the output
   topic; batch-size and latency histograms count the same jobs;
-- closing its stdin stops the worker cleanly (exit 0); its log lines are
-  JSON objects."""
+- SIGTERM stops the worker cleanly (exit 0); its log lines are JSON
+  objects."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -63,6 +64,12 @@ def job_counts(fams):
             if s.name == "kinfer_jobs_total" and s.value}
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def make_model(path):
     import onnx
     from onnx import TensorProto, helper
@@ -84,14 +91,22 @@ def main():
 
         log = tempfile.TemporaryFile("w+")
         tmp = tempfile.TemporaryDirectory()
-        model = os.path.join(tmp.name, "pass784.onnx")
-        make_model(model)
-        worker = subprocess.Popen([sys.argv[1], bootstrap, model, "json"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=log, text=True)
+        repo = os.path.join(tmp.name, "repo")
+        os.makedirs(os.path.join(repo, "mnist", "1"))
+        make_model(os.path.join(repo, "mnist", "1", "model.onnx"))
+        with open(os.path.join(repo, "mnist", "LATEST"), "w") as f:
+            f.write("1\n")
+        port = free_port()
+        worker = subprocess.Popen(
+            [KBIN, "worker", "-b", bootstrap, "-g", "metrics-acc", "-i", "jobs", "-o", "results",
+             "--dlq", "dlq", "--metrics-port", str(port),
+             "--log-format", "json", "-X", "session.timeout.ms=6000"],
+            env=dict(os.environ, KINFER_METRICS_BIND="127.0.0.1",
+                     KINFER_METRICS_STATS_INTERVAL_MS="500",
+                     KINFER_MODEL_MNIST_SOURCE="file://" + repo,
+                     KINFER_CACHE_DIR=os.path.join(tmp.name, "cache")),
+            stderr=log, text=True)
         procs.append(worker)
-        first = worker.stdout.readline().split()
-        assert first and first[0] == "port", f"worker fixture said {first}"
-        port = int(first[1])
 
         wait_for("/healthz", lambda: curl(port, "/healthz")[0] == 200, 20)
         # 503 while the group join is pending (the mock's first join takes
@@ -142,15 +157,21 @@ def main():
                 assert 1 <= count <= GOOD, count
             else:
                 assert count == GOOD, f"{name} count {count} != {GOOD}"
-        assert fams["kinfer_inflight_jobs"].samples[0].value == 0
+        # in flight until the delivery reports ack the offsets
+        wait_for("kinfer_inflight_jobs 0", lambda: scrape(port)["kinfer_inflight_jobs"]
+                 .samples[0].value == 0, 15)
         loaded = [s.labels for s in fams["kinfer_model_loaded"].samples if s.value == 1]
-        assert any(l["model"] == "mnist" for l in loaded), loaded
+        assert {"model": "mnist", "version": "1"} in loaded, loaded
+        fetch_err = {(s.labels["model"], s.labels["reason"]): s.value
+                     for s in fams["kinfer_artifact_fetch_errors"].samples
+                     if s.name == "kinfer_artifact_fetch_errors_total"}
+        assert fetch_err.get(("mnist", "fetch")) == 0, fetch_err
         lag = wait_for("consumer lag for 4 partitions", lambda: (lambda f: f if len(
             f["kinfer_consumer_lag"].samples) == 4 else None)(scrape(port)), 15)
         print("consumer lag:", {s.labels["partition"]: s.value
                                 for s in lag["kinfer_consumer_lag"].samples})
 
-        worker.stdin.close()
+        worker.send_signal(signal.SIGTERM)
         rc = worker.wait(timeout=40)
         log.seek(0)
         lines = log.read().splitlines()
@@ -165,8 +186,6 @@ def main():
     finally:
         for p in reversed(procs):
             if p.poll() is None:
-                if p.stdin:
-                    p.stdin.close()
                 p.send_signal(signal.SIGTERM)
                 try:
                     p.wait(timeout=15)

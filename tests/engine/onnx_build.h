@@ -102,7 +102,7 @@ static inline Onnx__TensorProto *tb_tensor(tb_model_t *b, const char *name, int 
     t->data_type = elem;
     t->n_dims = (size_t)rank;
     t->dims = tb_alloc(b, sizeof(int64_t) * (size_t)(rank + 1));
-    memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
+    if (rank > 0) memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
     t->has_raw_data = 1;
     t->raw_data.len = nbytes;
     t->raw_data.data = tb_alloc(b, nbytes + 1);

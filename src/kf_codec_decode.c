@@ -259,7 +259,7 @@ static kf_status_t parse_request(dec_t *d, kf_request_t *q) {
     note_id(d, id_start);
     if ((st = rd_str(d, FLD("model"), q ? &q->model : NULL)) != KF_OK)
         return st;
-    int b;
+    int b = 0;
     if ((st = rd_union(d, FLD("model_version"), &b)) != KF_OK)
         return st;
     if (b && (st = rd_str(d, FLD("model_version"), q ? &q->model_version : NULL)) != KF_OK)
@@ -295,10 +295,10 @@ static kf_status_t parse_result(dec_t *d, kf_result_t *res) {
         return st;
     if ((st = rd_str(d, FLD("model_version"), res ? &res->model_version : NULL)) != KF_OK)
         return st;
-    int status;
+    int status = 0;
     if ((st = rd_enum(d, FLD("status"), (int)KF_RESULT_STATUS_COUNT, &status)) != KF_OK)
         return st;
-    int b;
+    int b = 0;
     if ((st = rd_union(d, FLD("error"), &b)) != KF_OK)
         return st;
     if (b && (st = rd_str(d, FLD("error"), res ? &res->error : NULL)) != KF_OK)
@@ -406,8 +406,8 @@ kf_status_t kf_codec_decode_request(const kf_codec_params_t *params, const void 
     if (!out)
         return kf_codec_fail(err, KF_ERR_INVALID_ARG, "decode_request: NULL out");
     int32_t id = params ? params->request_schema_id : kf_codec_default_params().request_schema_id;
-    void *obj;
-    dec_t f;
+    void *obj = NULL;
+    dec_t f = {0};
     kf_status_t st =
         decode_two_pass(params, msg, len, id, parse_req_cb, sizeof(kf_request_t), &obj, &f, err);
     *out = obj;
@@ -429,8 +429,8 @@ kf_status_t kf_codec_decode_result(const kf_codec_params_t *params, const void *
     if (!out)
         return kf_codec_fail(err, KF_ERR_INVALID_ARG, "decode_result: NULL out");
     int32_t id = params ? params->result_schema_id : kf_codec_default_params().result_schema_id;
-    void *obj;
-    dec_t f;
+    void *obj = NULL;
+    dec_t f = {0};
     kf_status_t st =
         decode_two_pass(params, msg, len, id, parse_res_cb, sizeof(kf_result_t), &obj, &f, err);
     *out = obj;

@@ -52,7 +52,10 @@ static void usage(FILE *out) {
             "  -o, --output TOPIC           result topic (key output.topic)\n"
             "      --dlq TOPIC              dead-letter topic (key dlq.topic)\n"
             "  -m, --model NAME=SOURCE      model NAME from SOURCE (a .onnx path or file:// URL);\n"
-            "                               version NAME@VERSION=SOURCE (default 1); repeatable\n"
+            "                               version NAME@VERSION=SOURCE (default 1); repeatable.\n"
+            "                               SOURCE may be a repository (http(s)://, s3://, a\n"
+            "                               directory): {SOURCE}/NAME/LATEST names the version,\n"
+            "                               polled every model.NAME.poll_interval_ms for hot swaps\n"
             "      --codec raw|confluent|auto  framing (key codec)\n"
             "      --schema-id K            Confluent schema id of requests (key schema.request_id)\n"
             "      --max-batch N            rows per batch cap (key max_batch)\n"
@@ -205,6 +208,17 @@ int kf_cli_worker(int argc, char **argv) {
     }
     if (kf_config_load_env(cfg, environ, err, sizeof(err)) != KF_OK)
         return fail(cfg, err, 2);
+    /* -m NAME=BASE_URL names a repository: served as model.NAME.source */
+    for (int i = 0; i < nmodels; i++) {
+        if (!kf_model_source_is_repo(models[i].source))
+            continue;
+        char key[320];
+        snprintf(key, sizeof(key), "model.%.300s.source", models[i].name);
+        if (kf_config_set(cfg, key, models[i].source, KF_CFG_SRC_FLAG, "-m", err, sizeof(err)) !=
+            KF_OK)
+            return fail(cfg, err, 2);
+        models[i--] = models[--nmodels]; /* no direct load */
+    }
     if (!kf_config_get(cfg, "bootstrap"))
         return fail(cfg, "no bootstrap servers (-b or key bootstrap)", 2);
     /* models also come from config: model.<name>.source (a repository URL

@@ -101,9 +101,8 @@ static int parse_model(const char *arg, model_arg_t *m) {
     } else {
         snprintf(m->version, sizeof(m->version), "1");
     }
-    if (!spec[0] || strlen(spec) >= sizeof(m->name))
+    if (!spec[0] || snprintf(m->name, sizeof(m->name), "%s", spec) >= (int)sizeof(m->name))
         return -1;
-    snprintf(m->name, sizeof(m->name), "%s", spec);
     m->source = eq + 1;
     return 0;
 }

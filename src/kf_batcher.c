@@ -95,8 +95,9 @@ static void run_batch(kf_batcher_t *b, kf_batch_job_t *jobs, size_t rows, size_t
     pthread_mutex_unlock(&b->mu);
     if (st != KF_OK) {
         char msg[400];
-        snprintf(msg, sizeof(msg), "%s: batch of %zu rows failed: %s", b->name, rows,
-                 err[0] ? err : kf_status_str(st));
+        if (snprintf(msg, sizeof(msg), "%s: batch of %zu rows failed: %s", b->name, rows,
+                     err[0] ? err : kf_status_str(st)) >= (int)sizeof(msg))
+            msg[sizeof(msg) - 1] = '\0'; /* truncated on purpose (-Wformat-truncation) */
         while (jobs) {
             kf_batch_job_t *nx = jobs->next;
             jobs->next = NULL;

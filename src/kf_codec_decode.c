@@ -396,6 +396,19 @@ static kf_status_t decode_two_pass(const kf_codec_params_t *params, const void *
         free(block);
         return kf_codec_fail(err, KF_ERR_INTERNAL, "decoder: second pass failed");
     }
+    /* duplicate map keys: Avro leaves them undefined (Avro C keeps the
+     * last); refuse them. O(n^2) over at most max_metadata entries, on the
+     * block sized by the validated counts. */
+    for (uint32_t i = 1; i < f.n_meta; i++) {
+        for (uint32_t j = 0; j < i; j++) {
+            if (strcmp(f.kvs[i].key, f.kvs[j].key) == 0) {
+                st = kf_codec_fail(err, KF_ERR_DECODE, "metadata[%u].key: duplicate key \"%.64s\"",
+                                   i, f.kvs[i].key);
+                free(block);
+                return st;
+            }
+        }
+    }
     *filled = f;
     *out = block;
     return KF_OK;

@@ -276,7 +276,8 @@ static void test_auto_detection(void **state) {
     /* AUTO with a Confluent frame of another id: decoded as raw, fails, and
      * the error names both ids */
     pa.request_schema_id = 43;
-    expect_fail(&pa, conf.data, conf.len, KF_ERR_DECODE, "confluent header: schema id 42, expected 43 (as raw Avro: ");
+    expect_fail(&pa, conf.data, conf.len, KF_ERR_DECODE,
+                "confluent header: schema id 42, expected 43 (as raw Avro: ");
     kf_buf_free(&raw);
     kf_buf_free(&conf);
 }
@@ -509,6 +510,22 @@ static void test_nul_in_string(void **state) {
     kf_buf_free(&b);
 }
 
+static void test_duplicate_metadata_key(void **state) {
+    (void)state;
+    kf_buf_t b = KF_BUF_INIT;
+    int64_t shape[] = {1};
+    raw_request(&b, KF_DTYPE_UINT8, shape, 1, 1);
+    b.len--; /* replace the empty map with {"k": "a", "k": "b"} */
+    kf_avro_put_long(&b, 2);
+    kf_avro_put_string(&b, "k");
+    kf_avro_put_string(&b, "a");
+    kf_avro_put_string(&b, "k");
+    kf_avro_put_string(&b, "b");
+    kf_avro_put_long(&b, 0);
+    expect_fail(NULL, b.data, b.len, KF_ERR_DECODE, "metadata[1].key: duplicate key \"k\"");
+    kf_buf_free(&b);
+}
+
 static void test_encoder_rejects_bad_tensor(void **state) {
     (void)state;
     uint8_t data[40];
@@ -660,6 +677,7 @@ int main(void) {
         cmocka_unit_test(test_empty_inputs),
         cmocka_unit_test(test_max_tensors_and_metadata),
         cmocka_unit_test(test_nul_in_string),
+        cmocka_unit_test(test_duplicate_metadata_key),
         cmocka_unit_test(test_encoder_rejects_bad_tensor),
         cmocka_unit_test(test_result_roundtrip),
         cmocka_unit_test(test_result_bad_status),

@@ -2,7 +2,8 @@
 # `make bench`: our engine beside onnxruntime (CPU, the npm onnxruntime-node
 # peer in bench/) on the same models, batch sizes, thread count and seconds,
 # in one run. Prints each JSON line as it is measured, then a table with the
-# ratio ours/onnxruntime (inferences per second).
+# ratio ours/onnxruntime (inferences per second, and the median latency
+# ratio, which a busy machine disturbs less).
 #
 #   scripts/bench.sh [BUILD_DIR]          (default: build)
 #
@@ -65,9 +66,9 @@ import json, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 print()
 print("engine benchmark: %s threads, %s s per case; ours = kinfer, ort = onnxruntime CPU" % (sys.argv[2], sys.argv[3]))
-hdr = "%-9s %-10s %5s %12s %12s %7s %9s %9s %9s %9s" % (
+hdr = "%-9s %-10s %5s %12s %12s %7s %9s %9s %9s %9s %9s" % (
     "openblas", "model", "batch", "ours inf/s", "ort inf/s", "ratio",
-    "ours p50", "ort p50", "ours p99", "ort p99")
+    "ours p50", "ort p50", "p50 ratio", "ours p99", "ort p99")
 print(hdr)
 print("-" * len(hdr))
 for ct, model, b, ours, peer in rows:
@@ -75,8 +76,12 @@ for ct, model, b, ours, peer in rows:
     p = json.loads(peer) if peer != "null" else None
     f = lambda d, k, fmt: (fmt % d[k]) if d and k in d else "n/a"
     ratio = "%.2fx" % (o["inf_per_s"] / p["inf_per_s"]) if o and p and p["inf_per_s"] else "n/a"
-    print("%-9s %-10s %5s %12s %12s %7s %9s %9s %9s %9s" % (
+    p50r = "%.2fx" % (p["ms_p50"] / o["ms_p50"]) if o and p and o["ms_p50"] else "n/a"
+    print("%-9s %-10s %5s %12s %12s %7s %9s %9s %9s %9s %9s" % (
         ct, model, b, f(o, "inf_per_s", "%.0f"), f(p, "inf_per_s", "%.0f"), ratio,
-        f(o, "ms_p50", "%.3f"), f(p, "ms_p50", "%.3f"), f(o, "ms_p99", "%.3f"), f(p, "ms_p99", "%.3f")))
+        f(o, "ms_p50", "%.3f"), f(p, "ms_p50", "%.3f"), p50r, f(o, "ms_p99", "%.3f"),
+        f(p, "ms_p99", "%.3f")))
+print("ratio = ours/ort inferences per second; p50 ratio = ort p50 / ours p50 "
+      "(> 1: ours faster; steadier than inf/s on a busy machine)")
 PY
 exit "$failed"

@@ -1,11 +1,472 @@
-/* Placeholder until the pipeline benchmark lands; replace this whole file. */
+/* `kinfer bench pipeline`: the worker beside its ceiling, in one run, on an
+ * embedded broker. JSON lines on stdout:
+ *   (a) passthrough: kf_consumer → kf_result_producer with the worker's own
+ *       client settings (group, manual commits, idempotent acks=all
+ *       producer), each message produced unchanged: the ceiling, at 200-byte
+ *       and ~3 KiB messages;
+ *   (b) the worker with identity16 (one row, ~200-byte jobs);
+ *   (c) the worker with the MNIST MLP (one row, ~3.2 KB jobs).
+ * Each case: peak msg/s over a pre-produced backlog, then end-to-end
+ * latency percentiles (produce → result read, one clock) with jobs sent at
+ * half of that peak. Ratios: b/a(200 B), c/a(3 KiB). */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "bench.h"
+#include "kf_broker.h"
+#include "kf_cli_util.h"
+#include "kf_codec.h"
+#include "kf_consumer.h"
+#include "kf_offsets.h"
+#include "kf_result_producer.h"
+#include "kf_worker.h"
+
+#define SENT_HDR "kinfer.bench.sent_us"
+
+typedef struct bcase {
+    const char *name;
+    const char *model; /* NULL = passthrough */
+    int feat;          /* floats per row of the job */
+    size_t pad;        /* passthrough message bytes */
+} bcase_t;
+
+typedef struct bench {
+    kf_broker_t *broker;
+    const char *bs;
+    int partitions;
+    int64_t backlog;
+    double load_s;
+    int threads;
+    kf_logger_t *log;
+    int round;
+} bench_t;
+
+/* ---- passthrough pipeline ---------------------------------------------------- */
+
+typedef struct pass {
+    kf_offsets_t *offs;
+    kf_result_producer_t *rp;
+    kf_consumer_t *c;
+    const char *out;
+} pass_t;
+
+static void pass_on_msg(void *opaque, rd_kafka_message_t *m) {
+    pass_t *p = opaque;
+    rd_kafka_headers_t *h = NULL;
+    rd_kafka_message_headers(m, &h);
+    kf_origin_t o = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+    kf_result_producer_send(p->rp, p->out, m->key, m->key_len, m->payload, m->len, h, &o);
+    rd_kafka_message_destroy(m);
+}
+
+/* ---- one pipeline under test ------------------------------------------------------ */
+
+typedef struct pipe {
+    pass_t pass;
+    kf_worker_t *w;
+} pipe_t;
+
+static const char *const g_kv[] = {"session.timeout.ms", "6000", "log_level", "3", NULL};
+
+static int pipe_start(bench_t *b, const bcase_t *bc, const char *in, const char *out,
+                      pipe_t *p) {
+    char e[512];
+    const char *topics[] = {in, NULL};
+    char group[64];
+    snprintf(group, sizeof(group), "bench-%d", b->round);
+    memset(p, 0, sizeof(*p));
+    if (!bc->model) {
+        p->pass.out = out;
+        p->pass.offs = kf_offsets_new();
+        kf_result_producer_params_t rp = kf_result_producer_default_params();
+        rp.bootstrap = b->bs;
+        rp.dlq_topic = "bench.dlq";
+        rp.kafka_kv = g_kv;
+        rp.offsets = p->pass.offs;
+        rp.log = b->log;
+        p->pass.rp = kf_result_producer_new(&rp, e, sizeof(e));
+        if (!p->pass.rp)
+            goto fail;
+        kf_consumer_params_t cp = kf_consumer_default_params();
+        cp.bootstrap = b->bs;
+        cp.group = group;
+        cp.topics = topics; /* copied by the consumer's subscribe */
+        cp.kafka_kv = g_kv;
+        cp.offsets = p->pass.offs;
+        cp.log = b->log;
+        cp.high_mark = 4096;
+        cp.low_mark = 1024;
+        cp.on_msg = pass_on_msg;
+        cp.opaque = &p->pass;
+        p->pass.c = kf_consumer_new(&cp, e, sizeof(e));
+        if (!p->pass.c)
+            goto fail;
+        return 0;
+    }
+    kf_worker_params_t wp = kf_worker_default_params();
+    wp.bootstrap = b->bs;
+    wp.group = group;
+    wp.topics = topics;
+    wp.output_topic = out;
+    wp.dlq_topic = "bench.dlq";
+    wp.kafka_kv = g_kv;
+    wp.threads = b->threads;
+    wp.max_batch = 256;
+    wp.max_queue_delay_ms = 2;
+    wp.log = b->log;
+    p->w = kf_worker_new(&wp, e, sizeof(e));
+    if (!p->w || kf_worker_load_model(p->w, "m", "1", bc->model, e, sizeof(e)) != KF_OK ||
+        kf_worker_start(p->w, e, sizeof(e)) != KF_OK)
+        goto fail;
+    return 0;
+fail:
+    fprintf(stderr, "kinfer bench pipeline: %s: %s\n", bc->name, e);
+    return -1;
+}
+
+static uint64_t pipe_done(pipe_t *p) {
+    if (p->w)
+        return kf_worker_stats(p->w).delivered;
+    return kf_result_producer_stats(p->pass.rp).delivered;
+}
+
+static int pipe_assigned(pipe_t *p) {
+    if (p->w)
+        return kf_worker_stats(p->w).assigned > 0;
+    return kf_consumer_stats(p->pass.c).assigned > 0;
+}
+
+static void pipe_stop(pipe_t *p) {
+    if (p->w) {
+        kf_worker_free(p->w);
+        return;
+    }
+    kf_consumer_free(p->pass.c);
+    kf_result_producer_free(p->pass.rp);
+    kf_offsets_free(p->pass.offs);
+}
+
+/* ---- jobs ------------------------------------------------------------------------------ */
+
+static int make_msg(const bcase_t *bc, int64_t i, kf_buf_t *buf) {
+    kf_buf_clear(buf);
+    if (!bc->model) {
+        for (size_t k = 0; k < bc->pad; k++) {
+            uint8_t v = (uint8_t)(i + (int64_t)k);
+            if (kf_buf_append(buf, &v, 1) != KF_OK)
+                return -1;
+        }
+        return 0;
+    }
+    float x[784];
+    for (int k = 0; k < bc->feat; k++)
+        x[k] = (float)((i + k) % 255) / 255.0f;
+    char id[32];
+    snprintf(id, sizeof(id), "b%lld", (long long)i);
+    kf_tensor_view_t t;
+    memset(&t, 0, sizeof(t));
+    t.name = "input";
+    t.dtype = KF_DTYPE_FLOAT32;
+    t.rank = 2;
+    t.shape[0] = 1;
+    t.shape[1] = bc->feat;
+    t.data = x;
+    t.nbytes = (size_t)bc->feat * sizeof(float);
+    /* pad small jobs to ~200 bytes like the passthrough message */
+    kf_kv_t md = {"pad", "................................................................"
+                         "......................................"};
+    kf_request_t req;
+    memset(&req, 0, sizeof(req));
+    req.id = id;
+    req.model = "m";
+    req.inputs = &t;
+    req.n_inputs = 1;
+    if (bc->feat < 64) {
+        req.metadata = &md;
+        req.n_metadata = 1;
+    }
+    kf_codec_params_t cp = kf_codec_default_params();
+    kf_codec_error_t ce;
+    return kf_codec_encode_request(&cp, &req, buf, &ce) == KF_OK ? 0 : -1;
+}
+
+/* Produces n messages (rate <= 0: as fast as possible) with a send-time
+ * header. Returns the message size, or 0 on error. */
+static size_t produce(bench_t *b, const bcase_t *bc, const char *topic, int64_t n, double rate) {
+    char e[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", b->bs, e, sizeof(e));
+    rd_kafka_conf_set(conf, "linger.ms", "1", e, sizeof(e));
+    rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
+    if (!p) {
+        rd_kafka_conf_destroy(conf);
+        return 0;
+    }
+    kf_buf_t buf = KF_BUF_INIT;
+    size_t size = 0;
+    int64_t t0 = kf_now_us();
+    for (int64_t i = 0; i < n; i++) {
+        if (make_msg(bc, i, &buf) != 0)
+            break;
+        size = buf.len;
+        if (rate > 0) {
+            int64_t due = t0 + (int64_t)((double)i * 1e6 / rate);
+            while (kf_now_us() < due)
+                rd_kafka_poll(p, 0);
+        }
+        char key[32];
+        int kl = snprintf(key, sizeof(key), "%lld", (long long)i);
+        for (;;) {
+            int64_t sent = kf_now_us();
+            rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+            rd_kafka_header_add(h, SENT_HDR, -1, &sent, sizeof(sent));
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION((int32_t)(i % b->partitions)),
+                RD_KAFKA_V_KEY(key, (size_t)kl), RD_KAFKA_V_VALUE(buf.data, buf.len),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+            if (!err)
+                break;
+            rd_kafka_headers_destroy(h);
+            rd_kafka_poll(p, 5);
+        }
+        rd_kafka_poll(p, 0);
+    }
+    rd_kafka_flush(p, 30000);
+    kf_buf_free(&buf);
+    rd_kafka_destroy(p);
+    return size;
+}
+
+/* Reads n records of `topic` and fills their end-to-end latencies. */
+typedef struct lat_reader {
+    bench_t *b;
+    const char *topic;
+    int64_t n, got;
+    int64_t *lat;
+} lat_reader_t;
+
+static void *lat_main(void *arg) {
+    lat_reader_t *r = arg;
+    char e[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", r->b->bs, e, sizeof(e));
+    rd_kafka_conf_set(conf, "group.id", "bench-reader", e, sizeof(e));
+    rd_kafka_conf_set(conf, "fetch.wait.max.ms", "5", e, sizeof(e));
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e));
+    if (!c) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(c);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(r->b->partitions);
+    for (int i = 0; i < r->b->partitions; i++)
+        rd_kafka_topic_partition_list_add(l, r->topic, i)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(c, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    int64_t idle = kf_now_us();
+    while (r->got < r->n && kf_now_us() - idle < 20000000) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 50);
+        if (!m)
+            continue;
+        if (!m->err) {
+            int64_t now = kf_now_us(), sent = 0;
+            idle = now;
+            rd_kafka_headers_t *h = NULL;
+            const void *v;
+            size_t vl;
+            if (rd_kafka_message_headers(m, &h) == 0 &&
+                rd_kafka_header_get_last(h, SENT_HDR, &v, &vl) == 0 && vl == sizeof(sent))
+                memcpy(&sent, v, sizeof(sent));
+            r->lat[r->got++] = sent ? now - sent : 0;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return NULL;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+typedef struct result {
+    double peak;
+    size_t bytes;
+    double p50_ms, p99_ms;
+    int64_t lat_n;
+} result_t;
+
+static int wait_assigned(pipe_t *p) {
+    int64_t end = kf_now_us() + 30000000;
+    while (!pipe_assigned(p) && kf_now_us() < end) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    return pipe_assigned(p) ? 0 : -1;
+}
+
+static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
+    char in[64], out[64], out2[64], in2[64], e[256];
+    memset(res, 0, sizeof(*res));
+    /* phase 1: peak over a backlog */
+    b->round++;
+    snprintf(in, sizeof(in), "bench.in.%d", b->round);
+    snprintf(out, sizeof(out), "bench.out.%d", b->round);
+    if (kf_broker_topic_create(b->broker, in, b->partitions, e, sizeof(e)) ||
+        kf_broker_topic_create(b->broker, out, b->partitions, e, sizeof(e)))
+        return -1;
+    res->bytes = produce(b, bc, in, b->backlog, 0);
+    pipe_t p;
+    if (!res->bytes || pipe_start(b, bc, in, out, &p) != 0)
+        return -1;
+    wait_assigned(&p);
+    int64_t t0 = kf_now_us(), end = t0 + 60000000;
+    while (pipe_done(&p) < (uint64_t)b->backlog && kf_now_us() < end) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    double secs = (double)(kf_now_us() - t0) / 1e6;
+    res->peak = (double)pipe_done(&p) / secs;
+    pipe_stop(&p);
+    /* phase 2: latency at half the peak */
+    b->round++;
+    snprintf(in2, sizeof(in2), "bench.in.%d", b->round);
+    snprintf(out2, sizeof(out2), "bench.out.%d", b->round);
+    if (kf_broker_topic_create(b->broker, in2, b->partitions, e, sizeof(e)) ||
+        kf_broker_topic_create(b->broker, out2, b->partitions, e, sizeof(e)))
+        return -1;
+    if (pipe_start(b, bc, in2, out2, &p) != 0)
+        return -1;
+    wait_assigned(&p);
+    double rate = res->peak / 2;
+    int64_t n = (int64_t)(rate * b->load_s);
+    if (n < 100)
+        n = 100;
+    lat_reader_t r = {b, out2, n, 0, calloc((size_t)n, sizeof(int64_t))};
+    pthread_t th;
+    pthread_create(&th, NULL, lat_main, &r);
+    produce(b, bc, in2, n, rate);
+    pthread_join(th, NULL);
+    pipe_stop(&p);
+    if (r.got > 0) {
+        qsort(r.lat, (size_t)r.got, sizeof(int64_t), cmp_i64);
+        res->p50_ms = (double)r.lat[r.got / 2] / 1000.0;
+        res->p99_ms = (double)r.lat[(r.got * 99) / 100] / 1000.0;
+    }
+    res->lat_n = r.got;
+    free(r.lat);
+    return 0;
+}
+
+static void print(const bcase_t *bc, const result_t *r, int64_t backlog, const char *ratio_name,
+                  double ratio) {
+    printf("{\"bench\":\"pipeline\",\"case\":\"%s\",\"msg_bytes\":%zu,\"backlog\":%lld,"
+           "\"msg_per_s\":%.0f,\"half_load_msg_per_s\":%.0f,\"latency_jobs\":%lld,"
+           "\"p50_ms\":%.2f,\"p99_ms\":%.2f",
+           bc->name, r->bytes, (long long)backlog, r->peak, r->peak / 2, (long long)r->lat_n,
+           r->p50_ms, r->p99_ms);
+    if (ratio_name)
+        printf(",\"%s\":%.3f", ratio_name, ratio);
+    printf("}\n");
+    fflush(stdout);
+}
 
 int kf_bench_pipeline(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "kinfer bench pipeline: not available in this build yet\n");
-    return 2;
+    static const struct option opts[] = {{"jobs", required_argument, NULL, 'n'},
+                                         {"partitions", required_argument, NULL, 'p'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"load-seconds", required_argument, NULL, 's'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    bench_t b;
+    memset(&b, 0, sizeof(b));
+    b.backlog = 40000;
+    b.partitions = 8;
+    b.threads = 1;
+    b.load_s = 3;
+    int64_t v;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (kf_cli_parse_i64(optarg, 100, 10000000, &b.backlog))
+                return 2;
+            break;
+        case 'p':
+            if (kf_cli_parse_i64(optarg, 1, 256, &v))
+                return 2;
+            b.partitions = (int)v;
+            break;
+        case 't':
+            if (kf_cli_parse_i64(optarg, 0, 256, &v))
+                return 2;
+            b.threads = (int)v;
+            break;
+        case 's':
+            if (kf_cli_parse_i64(optarg, 1, 600, &v))
+                return 2;
+            b.load_s = (double)v;
+            break;
+        case 'h':
+            printf("usage: kinfer bench pipeline [--jobs N] [--partitions P] [--threads T] "
+                   "[--load-seconds S]\n"
+                   "  (a) consume->produce passthrough at 200 B and ~3 KiB (the ceiling),\n"
+                   "  (b) worker + identity16, (c) worker + MNIST MLP; JSON lines.\n"
+                   "  --jobs N  backlog per case (default 40000; 3 KiB cases use N/4)\n");
+            return 0;
+        default:
+            return 2;
+        }
+    }
+    char e[512], m1[4096], m2[4096];
+    const char *src = getenv("KINFER_SOURCE_DIR");
+    snprintf(m1, sizeof(m1), "%s/models/identity16.onnx", src ? src : KINFER_SOURCE_DIR);
+    snprintf(m2, sizeof(m2), "%s/models/mnist_mlp.onnx", src ? src : KINFER_SOURCE_DIR);
+    kf_log_params_t lp = kf_log_default_params();
+    lp.level = KF_LOG_WARN;
+    b.log = kf_logger_new(&lp);
+    kf_broker_params_t bp = kf_broker_default_params();
+    bp.logger = b.log;
+    b.broker = kf_broker_new(&bp, e, sizeof(e));
+    if (!b.broker) {
+        fprintf(stderr, "kinfer bench pipeline: %s\n", e);
+        kf_logger_free(b.log);
+        return 1;
+    }
+    b.bs = kf_broker_bootstrap(b.broker);
+    bcase_t pass200 = {"passthrough", NULL, 0, 200};
+    bcase_t pass3k = {"passthrough", NULL, 0, 3200};
+    bcase_t ident = {"worker_identity16", m1, 16, 0};
+    bcase_t mnist = {"worker_mnist_mlp", m2, 784, 0};
+    result_t ra, ra3, rb, rc;
+    int64_t small = b.backlog, big = b.backlog / 4; /* ~5 MiB per partition */
+    int rcode = 0;
+    if (run_case(&b, &pass200, &ra) == 0)
+        print(&pass200, &ra, small, NULL, 0);
+    else
+        rcode = 1;
+    if (run_case(&b, &ident, &rb) == 0)
+        print(&ident, &rb, small, "ratio_vs_passthrough_200B", ra.peak > 0 ? rb.peak / ra.peak : 0);
+    else
+        rcode = 1;
+    b.backlog = big;
+    if (run_case(&b, &pass3k, &ra3) == 0)
+        print(&pass3k, &ra3, big, NULL, 0);
+    else
+        rcode = 1;
+    if (run_case(&b, &mnist, &rc) == 0)
+        print(&mnist, &rc, big, "ratio_vs_passthrough_3KiB", ra3.peak > 0 ? rc.peak / ra3.peak : 0);
+    else
+        rcode = 1;
+    kf_broker_free(b.broker);
+    kf_logger_free(b.log);
+    return rcode;
 }

@@ -1,228 +1,199 @@
-/* `kinfer demo` (stage 1): no external services. Starts an in-process
- * embedded broker, produces N random MNIST-shaped jobs, consumes them back,
- * decodes every one and checks it byte for byte against what was sent.
- * (The worker stage replaces this with jobs -> worker -> results.) */
+/* `kinfer demo`: no external services. An embedded broker, the bundled MNIST
+ * MLP (models/mnist_mlp.onnx) and N jobs made from the MNIST test slice
+ * (models/mnist_test_images.npy, cycled) go through an in-process worker;
+ * a result reader checks every answer against the label. Prints accuracy,
+ * throughput, p50/p99 end-to-end latency (job produced → result read, one
+ * clock) and the batch-size histogram. */
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "kf_broker.h"
 #include "kf_cli_util.h"
 #include "kf_codec.h"
-#include "kf_job_producer.h"
+#include "kf_npy.h"
+#include "kf_worker.h"
 
-#define DEMO_TOPIC "kinfer.demo.jobs"
-#define DEMO_FEATURES 784
-/* The mock cluster keeps only ~5 MiB per partition and silently trims older
- * data: stay below 4 MiB of jobs per partition. */
-#define DEMO_JOB_BYTES 3200
-#define DEMO_PARTITION_BYTES (4 << 20)
-#define DEMO_MAX_PARTITIONS 256
+#define JOBS_TOPIC "kinfer.demo.jobs"
+#define RESULTS_TOPIC "kinfer.demo.results"
+#define DLQ_TOPIC "kinfer.demo.dlq"
+#define FEAT 784
+#define SENT_HDR "kinfer.demo.sent_us"
+/* the mock broker keeps ~5 MiB per partition; a job is ~3.2 KB */
+#define JOBS_PER_PARTITION 1200
 
 typedef struct demo_opts {
-    int64_t jobs, partitions, seed;
+    int64_t jobs, partitions, seed, max_batch, delay_ms, threads;
     kf_codec_params_t codec;
+    const char *model, *images, *labels;
 } demo_opts_t;
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: kinfer demo [--jobs N] [--partitions P] [--codec raw|confluent] "
-                 "[--seed S]\n"
-                 "\n"
-                 "Stage-1 demo, no external services: embedded broker, N random jobs\n"
-                 "(input:float32:1x784) produced and consumed back, each checked byte for byte.\n"
-                 "\n"
-                 "options:\n"
-                 "      --jobs N              jobs to send (default 1000)\n"
-                 "      --partitions P        partitions of the jobs topic (default: 4, or more\n"
-                 "                            to keep each under 4 MiB, the mock's limit)\n"
-                 "      --codec raw|confluent framing (default raw)\n"
-                 "      --seed S              random seed (default 42)\n"
-                 "  -h, --help                this help\n");
+    fprintf(out,
+            "usage: kinfer demo [--jobs N] [--partitions P] [--codec raw|confluent] [--seed S]\n"
+            "                   [--max-batch N] [--max-queue-delay-ms D] [--threads T]\n"
+            "                   [--model PATH] [--images NPY] [--labels NPY]\n"
+            "\n"
+            "No external services: embedded broker + the bundled MNIST MLP + N MNIST test\n"
+            "jobs through a worker. Prints accuracy, throughput, p50/p99 end-to-end latency\n"
+            "and the batch-size histogram.\n"
+            "\n"
+            "options:\n"
+            "      --jobs N              jobs (default 10000; the 2,000-image slice is cycled)\n"
+            "      --partitions P        partitions of the jobs topic (default 16)\n"
+            "      --codec raw|confluent framing (default raw)\n"
+            "      --seed S              order of the images (default 42)\n"
+            "      --max-batch N         worker max batch (default 64)\n"
+            "      --max-queue-delay-ms D  worker batch delay (default 2)\n"
+            "      --threads T           engine threads (default 1)\n"
+            "      --model PATH          default models/mnist_mlp.onnx\n"
+            "      --images NPY          default models/mnist_test_images.npy\n"
+            "      --labels NPY          default models/mnist_test_labels.npy\n"
+            "  -h, --help                this help\n");
 }
 
-/* Job j's tensor is a pure function of (seed, j), so the checker can
- * regenerate it instead of keeping copies. */
-static void job_data(int64_t seed, int64_t j, float *x) {
-    kf_rng_t r;
-    kf_rng_seed(&r, (uint64_t)seed * 1000003u + (uint64_t)j + 1);
-    kf_random_fill(&r, KF_DTYPE_FLOAT32, x, DEMO_FEATURES * sizeof(float));
+/* models/<file> under the current directory, else under the source tree the
+ * binary was built from (KINFER_SOURCE_DIR at build time or in the env). */
+static const char *find_model_file(const char *file, char *buf, size_t n) {
+    snprintf(buf, n, "models/%s", file);
+    FILE *f = fopen(buf, "rb");
+    if (f) {
+        fclose(f);
+        return buf;
+    }
+    const char *src = getenv("KINFER_SOURCE_DIR");
+    snprintf(buf, n, "%s/models/%s", src ? src : KINFER_SOURCE_DIR, file);
+    return buf;
 }
 
-static int produce_jobs(const demo_opts_t *o, const char *bootstrap, double *secs) {
-    char err[512];
+typedef struct reader {
+    const char *bootstrap;
+    int partitions;
+    int64_t jobs;
+    const uint8_t *labels;
+    const int32_t *order; /* job j shows image order[j] */
+    kf_codec_params_t codec;
+    int64_t got, correct, errors;
+    int64_t *lat_us;
+    int64_t first_us, last_us;
+    int failed;
+    char err[320];
+} reader_t;
+
+static void *reader_main(void *arg) {
+    reader_t *r = arg;
+    char e[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err)) ||
-        rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err))) {
-        fprintf(stderr, "kinfer demo: %s\n", err);
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", r->bootstrap, e, sizeof(e)) ||
+        rd_kafka_conf_set(conf, "group.id", "kinfer-demo-reader", e, sizeof(e)) ||
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", e, sizeof(e))) {
+        snprintf(r->err, sizeof(r->err), "reader: %s", e);
         rd_kafka_conf_destroy(conf);
-        return -1;
+        r->failed = 1;
+        return NULL;
     }
-    kf_job_producer_params_t pp = kf_job_producer_default_params();
-    pp.topic = DEMO_TOPIC;
-    pp.codec = o->codec;
-    kf_job_producer_t *p = kf_job_producer_new(&pp, conf, err, sizeof(err));
-    if (!p) {
-        fprintf(stderr, "kinfer demo: %s\n", err);
-        return -1;
-    }
-    float x[DEMO_FEATURES];
-    kf_tensor_view_t in = {.name = "input",
-                           .dtype = KF_DTYPE_FLOAT32,
-                           .rank = 2,
-                           .shape = {1, DEMO_FEATURES},
-                           .data = x,
-                           .nbytes = sizeof(x)};
-    kf_kv_t meta = {"source", "kinfer demo"};
-    int rc = 0;
-    int64_t t0 = kf_now_us();
-    for (int64_t j = 0; j < o->jobs && rc == 0; j++) {
-        char id[64];
-        snprintf(id, sizeof(id), "demo-%lld", (long long)j);
-        job_data(o->seed, j, x);
-        kf_request_t req = {.id = id,
-                            .model = "mnist",
-                            .inputs = &in,
-                            .n_inputs = 1,
-                            .metadata = &meta,
-                            .n_metadata = 1};
-        if (kf_job_producer_send(p, &req, id, strlen(id), err, sizeof(err)) != KF_OK) {
-            fprintf(stderr, "kinfer demo: %s\n", err);
-            rc = -1;
-        }
-    }
-    if (rc == 0 && kf_job_producer_flush(p, 30000, err, sizeof(err)) != KF_OK) {
-        fprintf(stderr, "kinfer demo: %s\n", err);
-        rc = -1;
-    }
-    *secs = (double)(kf_now_us() - t0) / 1e6;
-    kf_job_producer_free(p);
-    return rc;
-}
-
-/* Checks one decoded job against its regenerated tensor; returns its index
- * or -1 with a message. */
-static int64_t check_job(const demo_opts_t *o, const kf_request_t *req) {
-    long long j = -1;
-    char tail;
-    if (sscanf(req->id, "demo-%lld%c", &j, &tail) != 1 || j < 0 || j >= o->jobs) {
-        fprintf(stderr, "kinfer demo: unexpected job id '%s'\n", req->id);
-        return -1;
-    }
-    float want[DEMO_FEATURES];
-    job_data(o->seed, j, want);
-    const kf_tensor_view_t *t = req->n_inputs == 1 ? &req->inputs[0] : NULL;
-    if (strcmp(req->model, "mnist") != 0 || !t || strcmp(t->name, "input") != 0 ||
-        t->dtype != KF_DTYPE_FLOAT32 || t->rank != 2 || t->shape[0] != 1 ||
-        t->shape[1] != DEMO_FEATURES || t->nbytes != sizeof(want) ||
-        memcmp(t->data, want, sizeof(want)) != 0 || req->n_metadata != 1 ||
-        strcmp(req->metadata[0].value, "kinfer demo") != 0) {
-        fprintf(stderr, "kinfer demo: job '%s' differs from what was sent\n", req->id);
-        return -1;
-    }
-    return (int64_t)j;
-}
-
-static int consume_and_check(const demo_opts_t *o, const char *bootstrap, double *secs,
-                             int64_t *ok) {
-    char err[512];
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err)) ||
-        rd_kafka_conf_set(conf, "group.id", "kinfer-demo", err, sizeof(err)) ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof(err))) {
-        fprintf(stderr, "kinfer demo: %s\n", err);
+    rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof(e));
+    if (!c) {
+        snprintf(r->err, sizeof(r->err), "reader: %s", e);
         rd_kafka_conf_destroy(conf);
-        return -1;
+        r->failed = 1;
+        return NULL;
     }
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-    if (!rk) {
-        fprintf(stderr, "kinfer demo: %s\n", err);
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
-    rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)o->partitions);
-    for (int p = 0; p < o->partitions; p++)
-        rd_kafka_topic_partition_list_add(l, DEMO_TOPIC, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_resp_err_t e = rd_kafka_assign(rk, l);
+    rd_kafka_poll_set_consumer(c);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(r->partitions);
+    for (int i = 0; i < r->partitions; i++)
+        rd_kafka_topic_partition_list_add(l, RESULTS_TOPIC, i)->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_assign(c, l);
     rd_kafka_topic_partition_list_destroy(l);
-    unsigned char *seen = calloc((size_t)o->jobs, 1);
-    int rc = (e || !seen) ? -1 : 0;
-    if (e)
-        fprintf(stderr, "kinfer demo: assign: %s\n", rd_kafka_err2str(e));
-    int64_t t0 = kf_now_us(), last = t0;
-    *ok = 0;
-    while (rc == 0 && *ok < o->jobs) {
-        if (kf_now_us() - last > 10000000) {
-            fprintf(stderr, "kinfer demo: only %lld of %lld jobs came back\n", (long long)*ok,
-                    (long long)o->jobs);
-            rc = -1;
-            break;
-        }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    int64_t idle_since = kf_now_us();
+    while (r->got < r->jobs && kf_now_us() - idle_since < 30 * 1000000LL) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
         if (!m)
             continue;
         if (m->err) {
-            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                fprintf(stderr, "kinfer demo: consume: %s\n", rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
             continue;
         }
-        last = kf_now_us();
-        kf_request_t *req = NULL;
-        kf_codec_error_t cerr;
-        memset(&cerr, 0, sizeof(cerr));
-        if (kf_codec_decode_request(&o->codec, m->payload, m->len, &req, &cerr) != KF_OK) {
-            fprintf(stderr, "kinfer demo: offset %lld: %s\n", (long long)m->offset, cerr.msg);
-            rc = -1;
-        } else {
-            int64_t j = check_job(o, req);
-            if (j < 0 || seen[j]) {
-                if (j >= 0)
-                    fprintf(stderr, "kinfer demo: job '%s' arrived twice\n", req->id);
-                rc = -1;
-            } else {
-                seen[j] = 1;
-                (*ok)++;
-            }
+        int64_t now = kf_now_us();
+        idle_since = now;
+        kf_result_t *res = NULL;
+        kf_codec_error_t ce;
+        if (kf_codec_decode_result(&r->codec, m->payload, m->len, &res, &ce) != KF_OK) {
+            r->errors++;
+            rd_kafka_message_destroy(m);
+            continue;
         }
-        kf_request_free(req);
+        int64_t j = res->id[0] == 'd' ? atoll(res->id + 1) : -1;
+        rd_kafka_headers_t *h = NULL;
+        const void *v;
+        size_t vl;
+        int64_t sent = 0;
+        if (rd_kafka_message_headers(m, &h) == 0 &&
+            rd_kafka_header_get_last(h, SENT_HDR, &v, &vl) == 0 && vl == sizeof(sent))
+            memcpy(&sent, v, sizeof(sent));
+        if (j >= 0 && j < r->jobs && res->status == KF_RESULT_OK && res->n_outputs == 1 &&
+            res->outputs[0].nbytes == 40) {
+            float logits[10];
+            memcpy(logits, res->outputs[0].data, sizeof(logits));
+            int best = 0;
+            for (int k = 1; k < 10; k++)
+                if (logits[k] > logits[best])
+                    best = k;
+            r->correct += best == r->labels[r->order[j]];
+            if (sent > 0)
+                r->lat_us[r->got] = now - sent;
+            r->got++;
+            r->last_us = now;
+        } else {
+            r->errors++;
+        }
+        kf_result_free(res);
         rd_kafka_message_destroy(m);
     }
-    *secs = (double)(kf_now_us() - t0) / 1e6;
-    free(seen);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
-    return rc;
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return NULL;
 }
 
-int kf_cli_demo(int argc, char **argv) {
-    enum { O_JOBS = 256, O_PARTS, O_CODEC, O_SEED };
-    static const struct option opts[] = {{"jobs", required_argument, NULL, O_JOBS},
-                                         {"partitions", required_argument, NULL, O_PARTS},
-                                         {"codec", required_argument, NULL, O_CODEC},
-                                         {"seed", required_argument, NULL, O_SEED},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    demo_opts_t o = {.jobs = 1000, .partitions = 0, .seed = 42, .codec = kf_codec_default_params()};
-    int c;
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int parse(int argc, char **argv, demo_opts_t *o) {
+    static const struct option opts[] = {
+        {"jobs", required_argument, NULL, 'j'},      {"partitions", required_argument, NULL, 'p'},
+        {"codec", required_argument, NULL, 'c'},     {"seed", required_argument, NULL, 's'},
+        {"max-batch", required_argument, NULL, 'b'}, {"max-queue-delay-ms", required_argument, NULL, 'd'},
+        {"threads", required_argument, NULL, 't'},   {"model", required_argument, NULL, 'm'},
+        {"images", required_argument, NULL, 'i'},    {"labels", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
     optind = 1;
+    int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        int bad = 0;
+        int ok = 1;
         switch (c) {
-        case O_JOBS: bad = kf_cli_parse_i64(optarg, 1, 10000000, &o.jobs); break;
-        case O_PARTS: bad = kf_cli_parse_i64(optarg, 1, 256, &o.partitions); break;
-        case O_SEED: bad = kf_cli_parse_i64(optarg, 0, INT64_MAX / 2000000, &o.seed); break;
-        case O_CODEC:
-            bad = kf_framing_parse(optarg, &o.codec.framing) != KF_OK ||
-                  o.codec.framing == KF_FRAMING_AUTO;
-            break;
+        case 'j': ok = kf_cli_parse_i64(optarg, 1, 1000000, &o->jobs) == 0; break;
+        case 'p': ok = kf_cli_parse_i64(optarg, 1, 1024, &o->partitions) == 0; break;
+        case 's': ok = kf_cli_parse_i64(optarg, 0, INT64_MAX, &o->seed) == 0; break;
+        case 'b': ok = kf_cli_parse_i64(optarg, 1, 65536, &o->max_batch) == 0; break;
+        case 'd': ok = kf_cli_parse_i64(optarg, 0, 60000, &o->delay_ms) == 0; break;
+        case 't': ok = kf_cli_parse_i64(optarg, 0, 256, &o->threads) == 0; break;
+        case 'c': ok = kf_framing_parse(optarg, &o->codec.framing) == KF_OK &&
+                       o->codec.framing != KF_FRAMING_AUTO; break;
+        case 'm': o->model = optarg; break;
+        case 'i': o->images = optarg; break;
+        case 'l': o->labels = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
-        if (bad) {
-            fprintf(stderr, "kinfer demo: bad value '%s' (see kinfer demo --help)\n", optarg);
+        if (!ok) {
+            fprintf(stderr, "kinfer demo: bad option value '%s'\n", optarg);
             return 2;
         }
     }
@@ -230,46 +201,240 @@ int kf_cli_demo(int argc, char **argv) {
         fprintf(stderr, "kinfer demo: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    int64_t per_part = DEMO_PARTITION_BYTES / DEMO_JOB_BYTES;
-    int64_t need = (o.jobs + per_part - 1) / per_part;
-    if (need > DEMO_MAX_PARTITIONS) {
+    if (o->jobs > o->partitions * JOBS_PER_PARTITION) {
         fprintf(stderr,
-                "kinfer demo: --jobs %lld needs more than %d partitions of the embedded "
-                "broker (at most %lld jobs)\n",
-                (long long)o.jobs, DEMO_MAX_PARTITIONS,
-                (long long)(per_part * DEMO_MAX_PARTITIONS));
+                "kinfer demo: %lld jobs need --partitions >= %lld (the embedded broker keeps "
+                "~5 MiB per partition)\n",
+                (long long)o->jobs,
+                (long long)((o->jobs + JOBS_PER_PARTITION - 1) / JOBS_PER_PARTITION));
         return 2;
     }
-    if (o.partitions == 0)
-        o.partitions = need > 4 ? need : 4;
-    if (o.partitions < need) {
-        fprintf(stderr,
-                "kinfer demo: --jobs %lld needs --partitions >= %lld (the embedded "
-                "broker keeps ~5 MiB per partition)\n",
-                (long long)o.jobs, (long long)need);
-        return 2;
+    return -1;
+}
+
+static int produce_jobs(const demo_opts_t *o, const char *bootstrap, const kf_npy_t *images,
+                        const int32_t *order, int64_t *t0) {
+    char e[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, e, sizeof(e)) ||
+        rd_kafka_conf_set(conf, "linger.ms", "2", e, sizeof(e))) {
+        fprintf(stderr, "kinfer demo: %s\n", e);
+        rd_kafka_conf_destroy(conf);
+        return -1;
     }
-    char err[512];
-    kf_broker_t *b = kf_broker_new(NULL, err, sizeof(err));
-    if (!b) {
-        fprintf(stderr, "kinfer demo: broker: %s\n", err);
-        return 1;
+    rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, e, sizeof(e));
+    if (!p) {
+        fprintf(stderr, "kinfer demo: %s\n", e);
+        rd_kafka_conf_destroy(conf);
+        return -1;
     }
-    int rc = 1;
-    double psecs = 0, csecs = 0;
-    int64_t ok = 0;
-    if (kf_broker_topic_create(b, DEMO_TOPIC, (int)o.partitions, err, sizeof(err)) != KF_OK)
-        fprintf(stderr, "kinfer demo: %s\n", err);
-    else if (produce_jobs(&o, kf_broker_bootstrap(b), &psecs) == 0 &&
-             consume_and_check(&o, kf_broker_bootstrap(b), &csecs, &ok) == 0)
-        rc = 0;
-    printf("kinfer demo (stage 1: broker + produce + consume, no worker yet)\n"
-           "  broker      embedded, %s, topic %s with %lld partitions\n"
-           "  produced    %lld jobs (input float32 1x784, %s framing) in %.3f s (%.0f jobs/s)\n"
-           "  consumed    %lld jobs back in %.3f s, %s\n",
-           kf_broker_bootstrap(b), DEMO_TOPIC, (long long)o.partitions, (long long)o.jobs,
-           kf_framing_name(o.codec.framing), psecs, psecs > 0 ? (double)o.jobs / psecs : 0.0,
-           (long long)ok, csecs, rc == 0 ? "every tensor byte-identical" : "FAILED (see stderr)");
-    kf_broker_free(b);
+    float x[FEAT];
+    kf_buf_t buf = KF_BUF_INIT;
+    int rc = 0;
+    *t0 = kf_now_us();
+    for (int64_t j = 0; j < o->jobs && rc == 0; j++) {
+        const uint8_t *px = (const uint8_t *)images->data + (size_t)order[j] * FEAT;
+        for (int k = 0; k < FEAT; k++)
+            x[k] = (float)px[k] / 255.0f;
+        char id[32];
+        snprintf(id, sizeof(id), "d%lld", (long long)j);
+        kf_tensor_view_t t;
+        memset(&t, 0, sizeof(t));
+        t.name = "input";
+        t.dtype = KF_DTYPE_FLOAT32;
+        t.rank = 2;
+        t.shape[0] = 1;
+        t.shape[1] = FEAT;
+        t.data = x;
+        t.nbytes = sizeof(x);
+        kf_request_t req;
+        memset(&req, 0, sizeof(req));
+        req.id = id;
+        req.model = "mnist";
+        req.inputs = &t;
+        req.n_inputs = 1;
+        kf_codec_error_t ce;
+        if (kf_codec_encode_request(&o->codec, &req, &buf, &ce) != KF_OK) {
+            fprintf(stderr, "kinfer demo: encode: %s\n", ce.msg);
+            rc = -1;
+            break;
+        }
+        for (;;) {
+            int64_t sent = kf_now_us();
+            rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+            rd_kafka_header_add(h, SENT_HDR, -1, &sent, sizeof(sent));
+            rd_kafka_resp_err_t err = rd_kafka_producev(
+                p, RD_KAFKA_V_TOPIC(JOBS_TOPIC), RD_KAFKA_V_PARTITION((int32_t)(j % o->partitions)),
+                RD_KAFKA_V_KEY(id, strlen(id)), RD_KAFKA_V_VALUE(buf.data, buf.len),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+            if (!err)
+                break;
+            rd_kafka_headers_destroy(h);
+            if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                fprintf(stderr, "kinfer demo: produce: %s\n", rd_kafka_err2str(err));
+                rc = -1;
+                break;
+            }
+            rd_kafka_poll(p, 10);
+        }
+        rd_kafka_poll(p, 0);
+    }
+    if (rd_kafka_flush(p, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "kinfer demo: jobs not delivered to the embedded broker\n");
+        rc = -1;
+    }
+    kf_buf_free(&buf);
+    rd_kafka_destroy(p);
+    return rc;
+}
+
+static int load_slice(const demo_opts_t *o, kf_npy_t **images, kf_npy_t **labels) {
+    char b1[4096], b2[4096], e[512];
+    const char *ip = o->images ? o->images : find_model_file("mnist_test_images.npy", b1, sizeof(b1));
+    const char *lp = o->labels ? o->labels : find_model_file("mnist_test_labels.npy", b2, sizeof(b2));
+    if (kf_npy_load_file(ip, 64u << 20, images, e, sizeof(e)) != KF_OK ||
+        kf_npy_load_file(lp, 1u << 20, labels, e, sizeof(e)) != KF_OK) {
+        fprintf(stderr, "kinfer demo: %s\n", e);
+        return -1;
+    }
+    if ((*images)->dtype != KF_DTYPE_UINT8 || (*images)->rank != 2 ||
+        (*images)->shape[1] != FEAT || (*labels)->dtype != KF_DTYPE_UINT8 ||
+        (*labels)->rank != 1 || (*labels)->shape[0] != (*images)->shape[0] ||
+        (*images)->shape[0] < 1) {
+        fprintf(stderr, "kinfer demo: %s / %s: expected uint8 [K,784] images and uint8 [K] "
+                        "labels\n", ip, lp);
+        return -1;
+    }
+    return 0;
+}
+
+int kf_cli_demo(int argc, char **argv) {
+    demo_opts_t o;
+    memset(&o, 0, sizeof(o));
+    o.jobs = 10000;
+    o.partitions = 16;
+    o.seed = 42;
+    o.max_batch = 64;
+    o.delay_ms = 2;
+    o.threads = 1;
+    o.codec = kf_codec_default_params();
+    int rc = parse(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    rc = 1;
+    kf_npy_t *images = NULL, *labels = NULL;
+    kf_broker_t *broker = NULL;
+    kf_worker_t *w = NULL;
+    int32_t *order = NULL;
+    reader_t r;
+    memset(&r, 0, sizeof(r));
+    kf_log_params_t lpar = kf_log_default_params();
+    lpar.level = KF_LOG_WARN;
+    kf_logger_t *log = kf_logger_new(&lpar);
+    char e[512], mbuf[4096];
+    const char *model = o.model ? o.model : find_model_file("mnist_mlp.onnx", mbuf, sizeof(mbuf));
+    if (load_slice(&o, &images, &labels) != 0)
+        goto out;
+    order = malloc(sizeof(int32_t) * (size_t)o.jobs);
+    r.lat_us = calloc((size_t)o.jobs, sizeof(int64_t));
+    if (!order || !r.lat_us)
+        goto out;
+    kf_rng_t rng;
+    kf_rng_seed(&rng, (uint64_t)o.seed);
+    for (int64_t j = 0; j < o.jobs; j++)
+        order[j] = (int32_t)(kf_rng_next(&rng) % (uint64_t)images->shape[0]);
+
+    kf_broker_params_t bp = kf_broker_default_params();
+    bp.logger = log;
+    broker = kf_broker_new(&bp, e, sizeof(e));
+    if (!broker || kf_broker_topic_create(broker, JOBS_TOPIC, (int)o.partitions, e, sizeof(e)) ||
+        kf_broker_topic_create(broker, RESULTS_TOPIC, (int)o.partitions, e, sizeof(e)) ||
+        kf_broker_topic_create(broker, DLQ_TOPIC, 1, e, sizeof(e))) {
+        fprintf(stderr, "kinfer demo: broker: %s\n", e);
+        goto out;
+    }
+    const char *bs = kf_broker_bootstrap(broker);
+    static const char *const topics[] = {JOBS_TOPIC, NULL};
+    static const char *const kv[] = {"session.timeout.ms", "6000", "log_level", "3", NULL};
+    kf_worker_params_t wp = kf_worker_default_params();
+    wp.bootstrap = bs;
+    wp.group = "kinfer-demo";
+    wp.topics = topics;
+    wp.output_topic = RESULTS_TOPIC;
+    wp.dlq_topic = DLQ_TOPIC;
+    wp.kafka_kv = kv;
+    wp.codec = o.codec;
+    wp.max_batch = (size_t)o.max_batch;
+    wp.max_queue_delay_ms = (int)o.delay_ms;
+    wp.threads = (int)o.threads;
+    wp.log = log;
+    w = kf_worker_new(&wp, e, sizeof(e));
+    if (!w || kf_worker_load_model(w, "mnist", "1", model, e, sizeof(e)) != KF_OK ||
+        kf_worker_start(w, e, sizeof(e)) != KF_OK) {
+        fprintf(stderr, "kinfer demo: %s\n", e);
+        goto out;
+    }
+    printf("kinfer demo: embedded broker %s, model %s, %lld jobs over %lld partitions\n", bs,
+           model, (long long)o.jobs, (long long)o.partitions);
+    printf("waiting for the worker to join its group...\n");
+    fflush(stdout);
+    int64_t join_end = kf_now_us() + 30 * 1000000LL;
+    while (kf_worker_stats(w).assigned == 0 && kf_now_us() < join_end) {
+        struct timespec ts = {0, 20000000};
+        nanosleep(&ts, NULL);
+    }
+    r.bootstrap = bs;
+    r.partitions = (int)o.partitions;
+    r.jobs = o.jobs;
+    r.labels = labels->data;
+    r.order = order;
+    r.codec = o.codec;
+    pthread_t th;
+    if (pthread_create(&th, NULL, reader_main, &r) != 0)
+        goto out;
+    int64_t t0 = 0;
+    int prc = produce_jobs(&o, bs, images, order, &t0);
+    pthread_join(th, NULL);
+    if (prc != 0)
+        goto out;
+    if (r.failed) {
+        fprintf(stderr, "kinfer demo: %s\n", r.err);
+        goto out;
+    }
+    kf_worker_stop(w);
+    kf_worker_wait(w, 30000);
+    kf_worker_stats_t s = kf_worker_stats(w);
+    qsort(r.lat_us, (size_t)r.got, sizeof(int64_t), cmp_i64);
+    double secs = (double)(r.last_us - t0) / 1e6;
+    printf("answered     %lld/%lld jobs (%lld errors)\n", (long long)r.got, (long long)o.jobs,
+           (long long)r.errors);
+    printf("accuracy     %.2f%% (%lld/%lld correct)\n",
+           r.got ? 100.0 * (double)r.correct / (double)r.got : 0.0, (long long)r.correct,
+           (long long)r.got);
+    printf("throughput   %.0f jobs/s (first job produced -> last result read: %.2f s)\n",
+           secs > 0 ? (double)r.got / secs : 0.0, secs);
+    if (r.got > 0)
+        printf("latency      p50 %.2f ms, p99 %.2f ms, max %.2f ms (end to end; all jobs "
+               "sent at once, so this includes the backlog)\n",
+               (double)r.lat_us[r.got / 2] / 1000.0, (double)r.lat_us[(r.got * 99) / 100] / 1000.0,
+               (double)r.lat_us[r.got - 1] / 1000.0);
+    printf("batches      %llu, mean %.1f rows (max_batch %lld, max_queue_delay %lld ms)\n",
+           (unsigned long long)s.batches,
+           s.batches ? (double)s.batch_rows / (double)s.batches : 0.0, (long long)o.max_batch,
+           (long long)o.delay_ms);
+    printf("batch sizes ");
+    for (int i = 0; i < KF_WORKER_HIST; i++)
+        if (s.batch_hist[i])
+            printf(" %s:%llu", kf_worker_hist_label(i), (unsigned long long)s.batch_hist[i]);
+    printf("\n");
+    rc = r.got == o.jobs && r.errors == 0 ? 0 : 1;
+out:
+    kf_worker_free(w);
+    kf_broker_free(broker);
+    kf_npy_free(images);
+    kf_npy_free(labels);
+    free(order);
+    free(r.lat_us);
+    kf_logger_free(log);
     return rc;
 }

@@ -544,6 +544,10 @@ kf_worker_stats_t kf_worker_stats(kf_worker_t *w) {
     s.delivered = kf_result_producer_stats(w->rp).delivered;
     s.inflight = kf_offsets_inflight(w->offs, NULL, 0);
     s.paused = kf_consumer_paused(w->c);
+    if (w->c) {
+        kf_consumer_stats_t cs = kf_consumer_stats(w->c);
+        s.assigned = (int64_t)cs.assigned - (int64_t)cs.revoked;
+    }
     return s;
 }
 

@@ -81,6 +81,7 @@ typedef struct kf_worker_stats {
     uint64_t batch_hist[KF_WORKER_HIST]; /* batches by size bucket */
     uint64_t inflight;
     int paused;
+    int64_t assigned; /* partitions currently assigned */
 } kf_worker_stats_t;
 
 kf_worker_params_t kf_worker_default_params(void);

@@ -1,0 +1,351 @@
+/* Integration tests of the whole worker (kf_worker: real consumer, codec,
+ * engine on models/mnist_mlp.onnx, batcher, producer) on the mock cluster.
+ *
+ *   test_worker correct   5,000 jobs of 1-8 rows over 8 partitions
+ *                         (identity16): every id answered exactly once,
+ *                         outputs equal (1e-4) to the engine API's
+ *   test_worker poison    2,000 MNIST MLP jobs of 1-4 rows (outputs checked against the
+ *                         engine API like above), 5% malformed of every kind (garbage,
+ *                         truncated, wrong dtype, wrong shape, unknown model,
+ *                         expired deadline, too many rows): each has its
+ *                         error result and/or DLQ record, all good jobs are
+ *                         answered, every partition's commit reaches its end */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "kf_codec.h"
+#include "kf_worker.h"
+#include "wk_fixture.h"
+
+#define IN "jobs"
+#define OUT "results"
+#define DLQ "dlq"
+/* the model under test: mnist_mlp (784 -> 10) or identity16 (16 -> 16) */
+static int FEAT = 784, OUTW = 10;
+static const char *OUTNAME = "logits";
+
+static uint32_t lcg(uint32_t *s) {
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+static void job_input(int i, int rows, float *x) {
+    uint32_t s = (uint32_t)i * 2654435761u + 7u;
+    for (int k = 0; k < rows * FEAT; k++)
+        x[k] = (float)(lcg(&s) % 1000) / 1000.0f;
+}
+
+static int MAXROWS = 8;
+static int job_rows(int i) { return 1 + i % MAXROWS; }
+
+enum { K_GOOD = -1, K_GARBAGE, K_TRUNC, K_DTYPE, K_SHAPE, K_MODEL, K_DEADLINE, K_ROWS, K_N };
+
+static int job_kind(int i, int poison) {
+    if (!poison || i % 20 != 0)
+        return K_GOOD;
+    return (i / 20) % K_N;
+}
+
+static const kf_codec_params_t *codec(void) {
+    static kf_codec_params_t p;
+    static int init;
+    if (!init) {
+        p = kf_codec_default_params();
+        init = 1;
+    }
+    return &p;
+}
+
+/* Encodes job i (of `kind`) into buf. */
+static void encode_job(int i, int kind, float *x, kf_buf_t *buf) {
+    char id[32];
+    snprintf(id, sizeof(id), "j%d", i);
+    int rows = kind == K_ROWS ? 17 : job_rows(i);
+    job_input(i, rows, x);
+    kf_tensor_view_t t;
+    memset(&t, 0, sizeof(t));
+    t.name = "input";
+    t.dtype = kind == K_DTYPE ? KF_DTYPE_INT32 : KF_DTYPE_FLOAT32;
+    t.rank = 2;
+    t.shape[0] = rows;
+    t.shape[1] = kind == K_SHAPE ? FEAT - 1 : FEAT;
+    t.data = x;
+    t.nbytes = (size_t)rows * (size_t)t.shape[1] * 4;
+    kf_request_t r;
+    memset(&r, 0, sizeof(r));
+    r.id = id;
+    r.model = kind == K_MODEL ? "nope" : "m";
+    r.inputs = &t;
+    r.n_inputs = 1;
+    if (kind == K_DEADLINE) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r.has_deadline = 1;
+        r.deadline_ms = (int64_t)ts.tv_sec * 1000 - 60000;
+    }
+    kf_codec_error_t ce;
+    kf_status_t st = kf_codec_encode_request(codec(), &r, buf, &ce);
+    WK_CHECK(st == KF_OK, "encode job %d: %s", i, ce.msg);
+    if (kind == K_TRUNC)
+        buf->len /= 2;
+    if (kind == K_GARBAGE)
+        for (size_t k = 0; k < buf->len; k++)
+            buf->data[k] = (uint8_t)(k * 131u + 17u);
+}
+
+typedef struct answers {
+    int n;
+    int *ok, *err, *dlq;
+    kf_result_status_t *status;
+    int bad_outputs;
+    double max_diff;
+    ke_model_t *model;
+    ke_plan_t *plan;
+    float *x, *ref;
+} answers_t;
+
+static int key_id(const rd_kafka_message_t *m) {
+    char k[32];
+    if (!m->key || m->key_len < 2 || m->key_len >= sizeof(k))
+        return -1;
+    memcpy(k, m->key, m->key_len);
+    k[m->key_len] = 0;
+    int id = atoi(k + 1);
+    return id;
+}
+
+static void on_result(void *opaque, const rd_kafka_message_t *m) {
+    answers_t *a = opaque;
+    int id = key_id(m);
+    WK_CHECK(id >= 0 && id < a->n, "result with a bad key");
+    kf_result_t *r = NULL;
+    kf_codec_error_t ce;
+    kf_status_t st = kf_codec_decode_result(codec(), m->payload, m->len, &r, &ce);
+    WK_CHECK(st == KF_OK, "undecodable result: %s", ce.msg);
+    char want[32];
+    snprintf(want, sizeof(want), "j%d", id);
+    WK_CHECK(!strcmp(r->id, want), "result id %s under key %s", r->id, want);
+    a->status[id] = r->status;
+    if (r->status != KF_RESULT_OK) {
+        a->err[id]++;
+        kf_result_free(r);
+        return;
+    }
+    a->ok[id]++;
+    int rows = job_rows(id);
+    if (r->n_outputs != 1 || r->outputs[0].rank != 2 || r->outputs[0].shape[0] != rows ||
+        r->outputs[0].shape[1] != OUTW || r->outputs[0].nbytes != (size_t)(rows * OUTW * 4) ||
+        strcmp(r->outputs[0].name, OUTNAME) != 0 || r->batch_size < rows) {
+        a->bad_outputs++;
+        kf_result_free(r);
+        return;
+    }
+    /* the engine API on the same rows is the reference */
+    job_input(id, rows, a->x);
+    const void *in[1] = {a->x};
+    void *out[1] = {a->ref};
+    char e[256];
+    WK_CHECK(ke_plan_run(a->plan, rows, in, out, e, sizeof(e)) == KE_OK, "%s", e);
+    float got[8 * 16];
+    memcpy(got, r->outputs[0].data, (size_t)(rows * OUTW * 4));
+    for (int k = 0; k < rows * OUTW; k++) {
+        double d = fabs((double)got[k] - (double)a->ref[k]);
+        if (d > a->max_diff)
+            a->max_diff = d;
+        if (d > 1e-4 + 1e-4 * fabs((double)a->ref[k]))
+            a->bad_outputs++;
+    }
+    kf_result_free(r);
+}
+
+static void on_dlq(void *opaque, const rd_kafka_message_t *m) {
+    answers_t *a = opaque;
+    int id = key_id(m);
+    WK_CHECK(id >= 0 && id < a->n, "DLQ record with a bad key");
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t vl;
+    WK_CHECK(rd_kafka_message_headers(m, &h) == 0 &&
+                 rd_kafka_header_get_last(h, "kinfer.error", &v, &vl) == 0 && vl > 0,
+             "DLQ record without kinfer.error");
+    a->dlq[id]++;
+}
+
+static char g_model_path[4096];
+
+static kf_worker_t *start_worker(const char *bs, const char *group) {
+    static const char *const topics[] = {IN, NULL};
+    static const char *const kv[] = {"session.timeout.ms", "6000", "log_level", "2", NULL};
+    kf_worker_params_t p = kf_worker_default_params();
+    p.bootstrap = bs;
+    p.group = group;
+    p.topics = topics;
+    p.output_topic = OUT;
+    p.dlq_topic = DLQ;
+    p.kafka_kv = kv;
+    p.max_batch = 16;
+    p.max_queue_delay_ms = 2;
+    p.threads = 1;
+    p.commit_interval_ms = 200;
+    char err[512];
+    kf_worker_t *w = kf_worker_new(&p, err, sizeof(err));
+    WK_CHECK(w != NULL, "%s", err);
+    WK_CHECK(kf_worker_load_model(w, "m", "1", g_model_path, err, sizeof(err)) == KF_OK,
+             "%s", err);
+    WK_CHECK(kf_worker_start(w, err, sizeof(err)) == KF_OK, "%s", err);
+    return w;
+}
+
+static int run(int n, int poison) {
+    wk_cluster_t c;
+    wk_cluster_start(&c, 1);
+    wk_topic(&c, IN, 8);
+    wk_topic(&c, OUT, 8);
+    wk_topic(&c, DLQ, 1);
+    float *x = malloc(sizeof(float) * (size_t)FEAT * 17);
+    kf_buf_t buf = KF_BUF_INIT;
+    rd_kafka_t *p = wk_producer(c.bootstrap);
+    int expect_records = 0;
+    for (int i = 0; i < n; i++) {
+        int kind = job_kind(i, poison);
+        encode_job(i, kind, x, &buf);
+        char key[32];
+        snprintf(key, sizeof(key), "j%d", i);
+        wk_produce(p, IN, i % 8, key, strlen(key), buf.data, buf.len, NULL);
+        rd_kafka_poll(p, 0);
+    }
+    wk_flush(p);
+    rd_kafka_destroy(p);
+    (void)expect_records;
+
+    kf_worker_t *w = start_worker(c.bootstrap, "g-worker");
+    int64_t end = wk_now_ms() + 45000;
+    while (wk_now_ms() < end) {
+        kf_worker_stats_t s = kf_worker_stats(w);
+        if (s.consumed >= (uint64_t)n && s.inflight == 0)
+            break;
+        wk_sleep_ms(50);
+    }
+    kf_worker_stop(w);
+    WK_CHECK(kf_worker_wait(w, 30000) == KF_OK, "worker did not stop");
+    kf_worker_stats_t s = kf_worker_stats(w);
+    kf_worker_free(w);
+    printf("{\"consumed\":%llu,\"ok\":%llu,\"invalid\":%llu,\"not_found\":%llu,"
+           "\"deadline\":%llu,\"dlq\":%llu,\"batches\":%llu,\"mean_batch\":%.2f}\n",
+           (unsigned long long)s.consumed, (unsigned long long)s.results[KF_RESULT_OK],
+           (unsigned long long)s.results[KF_RESULT_INVALID_INPUT],
+           (unsigned long long)s.results[KF_RESULT_MODEL_NOT_FOUND],
+           (unsigned long long)s.results[KF_RESULT_DEADLINE_EXCEEDED],
+           (unsigned long long)s.dlq, (unsigned long long)s.batches,
+           s.batches ? (double)s.batch_rows / (double)s.batches : 0.0);
+
+    answers_t a;
+    memset(&a, 0, sizeof(a));
+    a.n = n;
+    a.ok = calloc((size_t)n, sizeof(int));
+    a.err = calloc((size_t)n, sizeof(int));
+    a.dlq = calloc((size_t)n, sizeof(int));
+    a.status = calloc((size_t)n, sizeof(kf_result_status_t));
+    a.x = x;
+    a.ref = malloc(sizeof(float) * 8 * 16);
+    char e[256];
+    a.model = ke_model_load_file(g_model_path, NULL, e, sizeof(e));
+    WK_CHECK(a.model != NULL, "%s", e);
+    ke_plan_params_t pp = ke_plan_default_params();
+    pp.max_batch = 8;
+    pp.n_threads = 1;
+    a.plan = ke_plan_new(a.model, &pp, e, sizeof(e));
+    WK_CHECK(a.plan != NULL, "%s", e);
+    int n_results = 0, n_dlq = 0;
+    for (int i = 0; i < n; i++) {
+        int k = job_kind(i, poison);
+        n_results += k != K_GARBAGE && k != K_TRUNC;
+        n_dlq += k != K_GOOD && k != K_DEADLINE;
+    }
+    wk_read_all(c.bootstrap, OUT, 8, (size_t)n_results, 60000, 5000, on_result, &a);
+    if (n_dlq)
+        wk_read_all(c.bootstrap, DLQ, 1, (size_t)n_dlq, 30000, 5000, on_dlq, &a);
+
+    int missing = 0, dups = 0, wrong = 0;
+    for (int i = 0; i < n; i++) {
+        int k = job_kind(i, poison);
+        int answered = a.ok[i] + a.err[i];
+        switch (k) {
+        case K_GOOD:
+            missing += a.ok[i] == 0;
+            dups += a.ok[i] > 1 ? a.ok[i] - 1 : 0;
+            wrong += a.err[i] > 0 || a.dlq[i] > 0;
+            break;
+        case K_GARBAGE:
+        case K_TRUNC: /* no readable request: DLQ (an error result if the id was read) */
+            missing += a.dlq[i] == 0;
+            wrong += a.ok[i] > 0;
+            break;
+        case K_DTYPE:
+        case K_SHAPE:
+        case K_ROWS:
+            missing += a.dlq[i] == 0 || answered == 0;
+            wrong += a.ok[i] > 0 || (answered && a.status[i] != KF_RESULT_INVALID_INPUT);
+            break;
+        case K_MODEL:
+            missing += a.dlq[i] == 0 || answered == 0;
+            wrong += answered && a.status[i] != KF_RESULT_MODEL_NOT_FOUND;
+            break;
+        case K_DEADLINE:
+            missing += answered == 0;
+            wrong += answered && a.status[i] != KF_RESULT_DEADLINE_EXCEEDED;
+            break;
+        }
+    }
+    printf("{\"jobs\":%d,\"missing\":%d,\"duplicates\":%d,\"wrong\":%d,\"bad_outputs\":%d,"
+           "\"max_abs_diff\":%.3g}\n",
+           n, missing, dups, wrong, a.bad_outputs, a.max_diff);
+    WK_CHECK(missing == 0, "%d job(s) without their answer", missing);
+    WK_CHECK(wrong == 0, "%d job(s) answered wrongly", wrong);
+    WK_CHECK(a.bad_outputs == 0, "%d output(s) differ from the engine API", a.bad_outputs);
+    WK_CHECK(dups == 0, "%d duplicate(s) in a clean run", dups);
+    for (int part = 0; part < 8; part++) {
+        int64_t hw = wk_high_watermark(c.bootstrap, IN, part);
+        int64_t co = wk_committed(c.bootstrap, "g-worker", IN, part);
+        WK_CHECK(co == hw, "partition %d stalled: committed %" PRId64 ", end %" PRId64, part, co,
+                 hw);
+    }
+    ke_plan_free(a.plan);
+    ke_model_free(a.model);
+    free(a.ok);
+    free(a.err);
+    free(a.dlq);
+    free(a.status);
+    free(a.ref);
+    free(x);
+    kf_buf_free(&buf);
+    wk_cluster_stop(&c);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *src = getenv("KINFER_SOURCE_DIR");
+    const char *s = argc > 1 ? argv[1] : "correct";
+    if (!strcmp(s, "correct")) {
+        /* 5,000 jobs of 1-8 rows: identity16 keeps the volume under the mock
+         * broker's ~5 MiB per partition (MNIST rows would be ~9 MiB) */
+        FEAT = 16;
+        OUTW = 16;
+        OUTNAME = "output";
+        snprintf(g_model_path, sizeof(g_model_path), "%s/models/identity16.onnx",
+                 src ? src : ".");
+        return run(5000, 0);
+    }
+    snprintf(g_model_path, sizeof(g_model_path), "%s/models/mnist_mlp.onnx", src ? src : ".");
+    if (!strcmp(s, "poison")) {
+        MAXROWS = 4; /* ~2 MiB per partition: under the mock's ~5 MiB */
+        return run(2000, 1);
+    }
+    fprintf(stderr, "unknown scenario %s\n", s);
+    return 2;
+}

@@ -305,6 +305,9 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
                               "queued.min.messages", "2000",
                               "queued.max.messages.kbytes", "4096",
                               "fetch.max.bytes", "2097152",
+                              /* the mock broker holds an empty fetch for the
+                               * whole wait: keep latency low when caught up */
+                              "fetch.wait.max.ms", "10",
                               NULL};
     char e[256];
     if (kf_kafka_conf_apply(conf, defaults, e, sizeof(e)) != KF_OK ||

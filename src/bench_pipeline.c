@@ -352,6 +352,8 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     lat_reader_t r = {b, out2, n, 0, calloc((size_t)n, sizeof(int64_t))};
     pthread_t th;
     pthread_create(&th, NULL, lat_main, &r);
+    struct timespec warm = {1, 0}; /* let the reader's first fetch happen */
+    nanosleep(&warm, NULL);
     produce(b, bc, in2, n, rate);
     pthread_join(th, NULL);
     pipe_stop(&p);

@@ -90,7 +90,8 @@ static void *reader_main(void *arg) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (rd_kafka_conf_set(conf, "bootstrap.servers", r->bootstrap, e, sizeof(e)) ||
         rd_kafka_conf_set(conf, "group.id", "kinfer-demo-reader", e, sizeof(e)) ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", "false", e, sizeof(e))) {
+        rd_kafka_conf_set(conf, "enable.auto.commit", "false", e, sizeof(e)) ||
+        rd_kafka_conf_set(conf, "fetch.wait.max.ms", "5", e, sizeof(e))) {
         snprintf(r->err, sizeof(r->err), "reader: %s", e);
         rd_kafka_conf_destroy(conf);
         r->failed = 1;
@@ -376,6 +377,15 @@ int kf_cli_demo(int argc, char **argv) {
     }
     printf("kinfer demo: embedded broker %s, model %s, %lld jobs over %lld partitions\n", bs,
            model, (long long)o.jobs, (long long)o.partitions);
+    r.bootstrap = bs;
+    r.partitions = (int)o.partitions;
+    r.jobs = o.jobs;
+    r.labels = labels->data;
+    r.order = order;
+    r.codec = o.codec;
+    pthread_t th; /* the reader starts now: its first fetch is not a job's latency */
+    if (pthread_create(&th, NULL, reader_main, &r) != 0)
+        goto out;
     printf("waiting for the worker to join its group...\n");
     fflush(stdout);
     int64_t join_end = kf_now_us() + 30 * 1000000LL;
@@ -383,15 +393,6 @@ int kf_cli_demo(int argc, char **argv) {
         struct timespec ts = {0, 20000000};
         nanosleep(&ts, NULL);
     }
-    r.bootstrap = bs;
-    r.partitions = (int)o.partitions;
-    r.jobs = o.jobs;
-    r.labels = labels->data;
-    r.order = order;
-    r.codec = o.codec;
-    pthread_t th;
-    if (pthread_create(&th, NULL, reader_main, &r) != 0)
-        goto out;
     int64_t t0 = 0;
     int prc = produce_jobs(&o, bs, images, order, &t0);
     pthread_join(th, NULL);

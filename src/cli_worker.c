@@ -183,11 +183,18 @@ int kf_cli_worker(int argc, char **argv) {
             if (kf_config_load_file(cfg, optarg, err, sizeof(err)) != KF_OK)
                 return fail(cfg, err, 2);
             continue;
-        case 'X':
-            if (kf_config_set_pair(cfg, optarg, 1, KF_CFG_SRC_FLAG, "-X", err, sizeof(err)) !=
-                KF_OK)
+        case 'X': {
+            /* a key of the table (cache.dir, model.m.poll_interval_ms) is a
+             * config key; anything else a librdkafka property */
+            char k[256];
+            const char *eq = strchr(optarg, '=');
+            snprintf(k, sizeof(k), "%.*s", eq ? (int)(eq - optarg) : 0, optarg);
+            int kafka_default = kf_config_key_find(k) == NULL;
+            if (kf_config_set_pair(cfg, optarg, kafka_default, KF_CFG_SRC_FLAG, "-X", err,
+                                   sizeof(err)) != KF_OK)
                 return fail(cfg, err, 2);
             continue;
+        }
         case 'h':
             usage(stdout);
             kf_config_free(cfg);

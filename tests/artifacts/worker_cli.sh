@@ -9,6 +9,15 @@ if ! "$KINFER_BIN" predict --help >/dev/null 2>&1 || ! "$KINFER_BIN" worker --he
   echo "kinfer predict/worker not in this build"; exit 1
 fi
 
+# -X takes config keys (not only librdkafka properties)
+set +e
+"$KINFER_BIN" worker -b 127.0.0.1:1 -m "x=$T/missing.onnx" -X "cache.dir=$T/c0" \
+  -X model.x.poll_interval_ms=100 -X socket.timeout.ms=1000 >"$T/x.log" 2>&1; rc=$?
+set -e
+[ $rc -ne 0 ] && ! grep -q 'kafka.cache.dir\|kafka.model' "$T/x.log" && grep -q 'missing.onnx' "$T/x.log" ||
+  { cat "$T/x.log"; fail "-X config keys"; }
+ok "-X cache.dir / model.x.poll_interval_ms are config keys"
+
 m="$T/www/models/scale"
 mkdir -p "$m/v1" "$m/v2"
 "$PY" "$HERE/make_scale_models.py" "$m/v1/model.onnx=2" "$m/v2/model.onnx=3" || fail "models"

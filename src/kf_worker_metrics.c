@@ -93,7 +93,7 @@ kf_wmetrics_t *kf_wmetrics_new(kf_metrics_t *reg, char *errstr, size_t errstr_si
                                                  "model", secs, 21, e, es)) ||
         !(wm->e2e_lat = kf_metrics_histogram(
               reg, "kinfer_end_to_end_latency_seconds",
-              "Time from a job's arrival to its result being acknowledged.", "model", secs, 21,
+              "Time from a job being consumed to its result being handed to the producer.", "model", secs, 21,
               e, es)))
         goto fail;
     kf_metric_t *inflight, *paused, *build;

@@ -3,10 +3,8 @@
 `kinfer broker` (librdkafka mock cluster), `kinfer worker --metrics-port
 --log-format json` loading its model from a file:// model repository
 (KINFER_MODEL_MNIST_SOURCE, as docker/ does with s3://), `kinfer produce`
-(good jobs, and jobs for an unknown model) and `kinfer consume`. The model is a real ONNX file made
-here with python3-onnx: input[N,784] -> output, no operator nodes, so the
-test exercises the whole pipeline without depending on which operator
-kernels the engine has.
+(good jobs, and jobs for an unknown model) and `kinfer consume`. The
+model is the bundled models/mnist_mlp.onnx (784-128-10 MLP).
 
 - /healthz answers 200 as soon as the server is up; /readyz answers 503
   before the group assignment (the mock's first join takes ~3 s) and 200
@@ -19,6 +17,7 @@ kernels the engine has.
   objects."""
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -70,16 +69,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def make_model(path):
-    import onnx
-    from onnx import TensorProto, helper
-    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 784])
-    graph = helper.make_graph([], "pass784", [x], [x])
-    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    onnx.checker.check_model(m)
-    onnx.save(m, path)
-
-
 def main():
     procs = []
     try:
@@ -93,7 +82,8 @@ def main():
         tmp = tempfile.TemporaryDirectory()
         repo = os.path.join(tmp.name, "repo")
         os.makedirs(os.path.join(repo, "mnist", "1"))
-        make_model(os.path.join(repo, "mnist", "1", "model.onnx"))
+        shutil.copy(os.path.join(SRC, "models", "mnist_mlp.onnx"),
+                    os.path.join(repo, "mnist", "1", "model.onnx"))
         with open(os.path.join(repo, "mnist", "LATEST"), "w") as f:
             f.write("1\n")
         port = free_port()

@@ -93,6 +93,15 @@ static int tensor_from_proto(const Onnx__TensorProto *tp, ke_tensor_t *t, char *
         snprintf(why, whysz, "rank %zu", tp->n_dims);
         return -1;
     }
+    /* a SequenceProto misread as a TensorProto yields wild dims: refuse
+     * anything above 1 GiB before allocating */
+    double elems = 1;
+    for (size_t i = 0; i < tp->n_dims; i++)
+        elems *= tp->dims[i] < 0 ? 1e30 : (double)tp->dims[i];
+    if (elems * (double)es > (double)(1u << 30)) {
+        snprintf(why, whysz, "tensor too large or dims invalid");
+        return -1;
+    }
     if (ke_tensor_alloc(t, dt, (int)tp->n_dims, tp->dims) != KE_OK) {
         snprintf(why, whysz, "bad dims");
         return -1;

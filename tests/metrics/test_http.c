@@ -225,7 +225,9 @@ static void write_file(const char *path, const char *text) {
  * kinfer_artifact_fetch_errors_total once watched. */
 static void test_obs_watch_sources(void **state) {
     (void)state;
-    char err[512], dir[] = "/tmp/kf_obs_test_XXXXXX", path[600], props[1400];
+    char err[512], dir[512], path[600], props[1400];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/kf_obs_test_XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     assert_non_null(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/m", dir);
     assert_int_equal(mkdir(path, 0755), 0);

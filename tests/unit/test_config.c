@@ -16,8 +16,10 @@
 #include "kf_config.h"
 
 static char *write_tmp(const char *text) {
-    char *path = strdup("/tmp/kf_config_test_XXXXXX");
+    const char *tmp = getenv("TMPDIR");
+    char *path = malloc(512);
     assert_non_null(path);
+    snprintf(path, 512, "%s/kf_config_test_XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     size_t len = strlen(text);

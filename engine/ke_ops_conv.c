@@ -5,7 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "ke_ops_kern.h"
+#include "ke_conv_geom.h"
+#include "ke_threadpool.h"
 
 int64_t ke_conv_out_dim(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t pb, int64_t pe,
                         int ceil_mode)
@@ -43,29 +44,6 @@ int ke_conv_auto_pad(const char *auto_pad, int64_t in, int64_t k, int64_t stride
     return 0;
 }
 
-/* Geometry padded out to 3 spatial dims (missing leading dims are 1). */
-typedef struct g3 {
-    int64_t in[3], out[3], k[3], s[3], d[3], pb[3];
-    int64_t isz, osz, ksz;
-} g3_t;
-
-static void to3(const ke_conv_geom_t *g, g3_t *t)
-{
-    int off = 3 - g->nd;
-    for (int i = 0; i < 3; i++) {
-        int j = i - off;
-        t->in[i] = j >= 0 ? g->in[j] : 1;
-        t->out[i] = j >= 0 ? g->out[j] : 1;
-        t->k[i] = j >= 0 ? g->k[j] : 1;
-        t->s[i] = j >= 0 ? g->stride[j] : 1;
-        t->d[i] = j >= 0 ? g->dil[j] : 1;
-        t->pb[i] = j >= 0 ? g->pad_begin[j] : 0;
-    }
-    t->isz = t->in[0] * t->in[1] * t->in[2];
-    t->osz = t->out[0] * t->out[1] * t->out[2];
-    t->ksz = t->k[0] * t->k[1] * t->k[2];
-}
-
 static int is_pointwise(const ke_conv_geom_t *g)
 {
     for (int i = 0; i < g->nd; i++)
@@ -79,13 +57,13 @@ size_t ke_conv_scratch_bytes(const ke_conv_geom_t *g)
 {
     if (is_pointwise(g))
         return 0;
-    g3_t t;
-    to3(g, &t);
+    ke_g3_t t;
+    ke_g3_from(g, &t);
     return (size_t)((g->c / g->group) * t.ksz * t.osz) * sizeof(float);
 }
 
 /* col[(c, kd, kh, kw), (od, oh, ow)] for the channels of X given. */
-static void im2col(const g3_t *t, int64_t cg, const float *restrict X, float *restrict col)
+static void im2col(const ke_g3_t *t, int64_t cg, const float *restrict X, float *restrict col)
 {
     for (int64_t c = 0; c < cg; c++) {
         const float *xc = X + c * t->isz;
@@ -133,48 +111,114 @@ static void im2col(const g3_t *t, int64_t cg, const float *restrict X, float *re
     }
 }
 
+/* One (image, group) unit: im2col into col (unless pointwise), bias into
+ * Y, one sgemm, then the activation while the block is still in cache. */
+typedef struct conv_job {
+    const ke_conv_geom_t *g;
+    ke_g3_t t;
+    const float *X, *W, *bias;
+    float *Y, *scratch;
+    size_t lane_floats;
+    int64_t units, lanes;
+    ke_unop_t act;
+    ke_unparams_t actp;
+} conv_job_t;
+
+static void conv_unit(const conv_job_t *j, int64_t u, float *col_buf)
+{
+    const ke_conv_geom_t *g = j->g;
+    const ke_g3_t *t = &j->t;
+    int64_t n = u / g->group, gr = u % g->group;
+    int64_t cg = g->c / g->group, mg = g->m / g->group;
+    int64_t kdim = cg * t->ksz;
+    const float *xg = j->X + (n * g->c + gr * cg) * t->isz;
+    float *yg = j->Y + (n * g->m + gr * mg) * t->osz;
+    const float *wg = j->W + gr * mg * kdim;
+    const float *col = xg;
+    if (col_buf) {
+        im2col(t, cg, xg, col_buf);
+        col = col_buf;
+    }
+    float beta = 0.0f;
+    if (j->bias) {
+        for (int64_t m = 0; m < mg; m++) {
+            const float v = j->bias[gr * mg + m];
+            float *y = yg + m * t->osz;
+            for (int64_t i = 0; i < t->osz; i++)
+                y[i] = v;
+        }
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mg, (blasint)t->osz,
+                (blasint)kdim, 1.0f, wg, (blasint)kdim, col, (blasint)t->osz, beta, yg,
+                (blasint)t->osz);
+    if (j->act != KE_UN_NONE)
+        ke_unary_f32(j->act, j->actp, yg, yg, mg * t->osz);
+}
+
+/* Lanes [b, e): lane l owns units [l*U/L, (l+1)*U/L) and im2col buffer l. */
+static void conv_lanes(void *arg, int64_t b, int64_t e, int tid)
+{
+    (void)tid;
+    const conv_job_t *j = arg;
+    for (int64_t l = b; l < e; l++) {
+        float *col = j->lane_floats ? j->scratch + (size_t)l * j->lane_floats : NULL;
+        for (int64_t u = l * j->units / j->lanes; u < (l + 1) * j->units / j->lanes; u++)
+            conv_unit(j, u, col);
+    }
+}
+
+int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_bytes)
+{
+    int64_t lanes = g->n * g->group;
+    if (lanes > n_threads)
+        lanes = n_threads;
+    size_t lb = ke_conv_scratch_bytes(g);
+    if (lb && (int64_t)(scratch_bytes / lb) < lanes)
+        lanes = (int64_t)(scratch_bytes / lb);
+    if (lanes > 1 && openblas_get_num_threads() > 1) {
+        /* OpenBLAS threads a GEMM above ~2^18 multiply-adds (its
+         * GEMM_MULTITHREAD_THRESHOLD): such units run one at a time on the
+         * calling thread with OpenBLAS's own threads instead of
+         * oversubscribing the cores from inside our pool */
+        ke_g3_t t;
+        ke_g3_from(g, &t);
+        double mnk = (double)(g->m / g->group) * (double)t.osz * (double)(g->c / g->group) *
+                     (double)t.ksz;
+        if (mnk >= KE_CONV_BLAS_MT_MNK)
+            lanes = 1;
+    }
+    return lanes < 1 ? 1 : lanes;
+}
+
+void ke_conv_f32_mt(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
+                    float *Y, float *scratch, int64_t lanes, struct ke_threadpool *tp,
+                    ke_unop_t act, ke_unparams_t actp)
+{
+    conv_job_t j = {.g = g, .X = X, .W = W, .bias = bias, .Y = Y, .scratch = scratch,
+                    .units = g->n * g->group, .act = act, .actp = actp};
+    ke_g3_from(g, &j.t);
+    if (j.units == 0)
+        return;
+    j.lane_floats = is_pointwise(g) ? 0 : ke_conv_scratch_bytes(g) / sizeof(float);
+    j.lanes = lanes < 1 ? 1 : lanes > j.units ? j.units : lanes;
+    if (tp && j.lanes > 1)
+        ke_threadpool_parallel_for(tp, j.lanes, 1, conv_lanes, &j);
+    else
+        conv_lanes(&j, 0, j.lanes, 0);
+}
+
 void ke_conv_f32(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
                  float *Y, float *scratch, ke_unop_t act, ke_unparams_t actp)
 {
-    g3_t t;
-    to3(g, &t);
-    int64_t cg = g->c / g->group, mg = g->m / g->group;
-    int64_t kdim = cg * t.ksz;
-    int pw = is_pointwise(g);
-    for (int64_t n = 0; n < g->n; n++) {
-        for (int64_t gr = 0; gr < g->group; gr++) {
-            const float *xg = X + (n * g->c + gr * cg) * t.isz;
-            float *yg = Y + (n * g->m + gr * mg) * t.osz;
-            const float *wg = W + gr * mg * kdim;
-            const float *col = xg;
-            if (!pw) {
-                im2col(&t, cg, xg, scratch);
-                col = scratch;
-            }
-            float beta = 0.0f;
-            if (bias) {
-                for (int64_t m = 0; m < mg; m++) {
-                    const float v = bias[gr * mg + m];
-                    float *y = yg + m * t.osz;
-                    for (int64_t i = 0; i < t.osz; i++)
-                        y[i] = v;
-                }
-                beta = 1.0f;
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)mg, (blasint)t.osz,
-                        (blasint)kdim, 1.0f, wg, (blasint)kdim, col, (blasint)t.osz, beta, yg,
-                        (blasint)t.osz);
-            if (act != KE_UN_NONE)
-                ke_unary_f32(act, actp, yg, yg, mg * t.osz);
-        }
-    }
+    ke_conv_f32_mt(g, X, W, bias, Y, scratch, 1, NULL, act, actp);
 }
 
 void ke_conv_ref(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
                  float *Y)
 {
-    g3_t t;
-    to3(g, &t);
+    ke_g3_t t;
+    ke_g3_from(g, &t);
     int64_t cg = g->c / g->group, mg = g->m / g->group;
     for (int64_t n = 0; n < g->n; n++)
         for (int64_t m = 0; m < g->m; m++) {
@@ -203,60 +247,4 @@ void ke_conv_ref(const ke_conv_geom_t *g, const float *X, const float *W, const 
                 Y[(n * g->m + m) * t.osz + o] = (float)s;
             }
         }
-}
-
-void ke_pool_f32(const ke_conv_geom_t *g, ke_pool_t kind, int count_include_pad, int p,
-                 const float *X, float *Y)
-{
-    g3_t t;
-    to3(g, &t);
-    int64_t pe[3];
-    {
-        int off = 3 - g->nd;
-        for (int i = 0; i < 3; i++)
-            pe[i] = i - off >= 0 ? g->pad_end[i - off] : 0;
-    }
-    for (int64_t nc = 0; nc < g->n * g->c; nc++) {
-        const float *x = X + nc * t.isz;
-        float *y = Y + nc * t.osz;
-        for (int64_t od = 0; od < t.out[0]; od++)
-            for (int64_t oh = 0; oh < t.out[1]; oh++)
-                for (int64_t ow = 0; ow < t.out[2]; ow++) {
-                    double acc = kind == KE_POOL_MAX ? -INFINITY : 0.0;
-                    int64_t cnt = 0, cnt_pad = 0;
-                    for (int64_t kd = 0; kd < t.k[0]; kd++) {
-                        int64_t id = od * t.s[0] - t.pb[0] + kd * t.d[0];
-                        for (int64_t kh = 0; kh < t.k[1]; kh++) {
-                            int64_t ih = oh * t.s[1] - t.pb[1] + kh * t.d[1];
-                            for (int64_t kw = 0; kw < t.k[2]; kw++) {
-                                int64_t iw = ow * t.s[2] - t.pb[2] + kw * t.d[2];
-                                /* positions inside input + pads count for
-                                 * count_include_pad; ceil-mode overhang not */
-                                if (id < t.in[0] + pe[0] && ih < t.in[1] + pe[1] &&
-                                    iw < t.in[2] + pe[2])
-                                    cnt_pad++;
-                                if (id < 0 || id >= t.in[0] || ih < 0 || ih >= t.in[1] ||
-                                    iw < 0 || iw >= t.in[2])
-                                    continue;
-                                float v = x[(id * t.in[1] + ih) * t.in[2] + iw];
-                                cnt++;
-                                if (kind == KE_POOL_MAX)
-                                    acc = v > acc ? v : acc;
-                                else if (kind == KE_POOL_AVG)
-                                    acc += v;
-                                else
-                                    acc += pow(fabs(v), p);
-                            }
-                        }
-                    }
-                    float r;
-                    if (kind == KE_POOL_MAX)
-                        r = (float)acc;
-                    else if (kind == KE_POOL_AVG)
-                        r = (float)(acc / (double)(count_include_pad ? cnt_pad : cnt ? cnt : 1));
-                    else
-                        r = (float)pow(acc, 1.0 / p);
-                    y[(od * t.out[1] + oh) * t.out[2] + ow] = r;
-                }
-    }
 }

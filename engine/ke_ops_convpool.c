@@ -2,8 +2,12 @@
  * AveragePool, LpPool, GlobalAveragePool, GlobalMaxPool. float32, 1 to 3
  * spatial dims. */
 #include <string.h>
+#include <unistd.h>
 
 #include "ke_ops_util.h"
+
+/* Most im2col buffers a Conv asks for (one per thread at most). */
+#define KE_CONV_MAX_LANES 64
 
 /* Geometry of a Conv (is_conv) or pooling node from X's shape, W's shape
  * (conv) and the attributes. */
@@ -102,7 +106,17 @@ ke_status_t ke_ops_conv_prepare(const ke_node_info_t *node, const ke_tensor_t *c
     ke_status_t st = geom(node, in[0], in[1], 1, &g, err, errsz);
     if (st != KE_OK)
         return st;
-    *scratch_bytes = ke_conv_scratch_bytes(&g);
+    /* one im2col buffer per lane; the thread count is not known here, so
+     * plan for every online core (capped) or every unit, whichever is less */
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int64_t lanes = g.n * g.group;
+    if (ncpu < 1)
+        ncpu = 1;
+    if (lanes > ncpu)
+        lanes = ncpu;
+    if (lanes > KE_CONV_MAX_LANES)
+        lanes = KE_CONV_MAX_LANES;
+    *scratch_bytes = ke_conv_scratch_bytes(&g) * (size_t)(lanes < 1 ? 1 : lanes);
     return KE_OK;
 }
 
@@ -125,8 +139,9 @@ ke_status_t ke_ops_conv_run(const ke_node_info_t *node, const void *state,
     ke_ops_fused_act(node->attrs, &act, &ap);
     if (g.n == 0)
         return KE_OK;
-    ke_conv_f32(&g, in[0]->data, in[1]->data, B ? B->data : NULL, out[0]->data, x->scratch, act,
-                ap);
+    int64_t lanes = ke_conv_lanes(&g, x->pool ? x->n_threads : 1, x->scratch_bytes);
+    ke_conv_f32_mt(&g, in[0]->data, in[1]->data, B ? B->data : NULL, out[0]->data, x->scratch,
+                   lanes, x->pool, act, ap);
     return KE_OK;
 }
 
@@ -166,6 +181,21 @@ ke_status_t ke_ops_pool_infer(const ke_node_info_t *node, const ke_tensor_t *con
     return set_out(&g, out[0], err, errsz);
 }
 
+typedef struct pool_task {
+    const ke_conv_geom_t *g;
+    ke_pool_t kind;
+    int cip, p;
+    const float *x;
+    float *y;
+} pool_task_t;
+
+static void pool_chunk(void *arg, int64_t b, int64_t e, int tid)
+{
+    (void)tid;
+    const pool_task_t *t = arg;
+    ke_pool_planes_f32(t->g, t->kind, t->cip, t->p, t->x, t->y, b, e);
+}
+
 ke_status_t ke_ops_pool_run(const ke_node_info_t *node, const void *state,
                             const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
                             int n_out, ke_exec_ctx_t *x)
@@ -177,7 +207,17 @@ ke_status_t ke_ops_pool_run(const ke_node_info_t *node, const void *state,
         return st;
     int cip = (int)ke_attr_int(node->attrs, "count_include_pad", 0);
     int p = (int)ke_attr_int(node->attrs, "p", 2);
-    ke_pool_f32(&g, (ke_pool_t)pool_kind(node->op_type), cip, p, in[0]->data, out[0]->data);
+    pool_task_t t = {&g, (ke_pool_t)pool_kind(node->op_type), cip, p, in[0]->data,
+                     out[0]->data};
+    int64_t planes = g.n * g.c, per = 1;
+    for (int i = 0; i < g.nd; i++)
+        per *= g.in[i] + g.out[i] * g.k[i];
+    /* ~32k element visits per chunk: small tensors never wake the pool */
+    int64_t grain = 1 + (1 << 15) / (per + 1);
+    if (x->pool && planes > grain)
+        ke_threadpool_parallel_for(x->pool, planes, grain, pool_chunk, &t);
+    else
+        pool_chunk(&t, 0, planes, 0);
     return KE_OK;
 }
 

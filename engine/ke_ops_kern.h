@@ -195,6 +195,23 @@ size_t ke_conv_scratch_bytes(const ke_conv_geom_t *g);
 void ke_conv_f32(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
                  float *Y, float *scratch, ke_unop_t act, ke_unparams_t actp);
 
+/* Threaded form: the n * group (image, group) units are split into `lanes`
+ * contiguous runs spread over tp (NULL: serial); scratch holds lanes
+ * im2col buffers of ke_conv_scratch_bytes(g) each. Any thread (tp's rules:
+ * the caller must be the pool's only user). */
+struct ke_threadpool;
+void ke_conv_f32_mt(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
+                    float *Y, float *scratch, int64_t lanes, struct ke_threadpool *tp,
+                    ke_unop_t act, ke_unparams_t actp);
+
+/* Multiply-adds per unit from which OpenBLAS (when it runs threaded) gets
+ * the cores instead of our pool (its own threading threshold, 4 * 65536). */
+#define KE_CONV_BLAS_MT_MNK 262144.0
+
+/* Lanes ke_conv_f32_mt should use: min(units, n_threads, what
+ * scratch_bytes holds), 1 when OpenBLAS would thread each unit itself. */
+int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_bytes);
+
 /* Direct 7-loop reference. */
 void ke_conv_ref(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
                  float *Y);
@@ -204,6 +221,15 @@ typedef enum ke_pool { KE_POOL_MAX = 0, KE_POOL_AVG, KE_POOL_LP } ke_pool_t;
 /* Pooling over the spatial dims of X [n, c, in...] (g->m == g->c, group
  * unused). count_include_pad for AVG. p for LP. */
 void ke_pool_f32(const ke_conv_geom_t *g, ke_pool_t kind, int count_include_pad, int p,
+                 const float *X, float *Y);
+
+/* Same for planes (n * c index) [p0, p1) only, for parallel splits. 1-D
+ * and 2-D MAX/AVG take the fast path (unchecked interior rows). */
+void ke_pool_planes_f32(const ke_conv_geom_t *g, ke_pool_t kind, int count_include_pad, int p,
+                        const float *X, float *Y, int64_t p0, int64_t p1);
+
+/* Reference: every output pixel with every window position checked. */
+void ke_pool_ref(const ke_conv_geom_t *g, ke_pool_t kind, int count_include_pad, int p,
                  const float *X, float *Y);
 
 /* ---- normalisation, softmax --------------------------------------------- */

@@ -1,12 +1,15 @@
 /* ke_ops_linalg: Gemm and MatMul (with the engine's fused bias and
- * activation), float32 on OpenBLAS. */
+ * activation), float32: our packed kernels (ke_gemm.h) where the CPU has
+ * AVX2/AVX-512, OpenBLAS sgemm otherwise and for constant folding. */
+#include <stdlib.h>
 #include <string.h>
+
+#include "ke_gemm.h"
 
 #include "ke_ops_util.h"
 
 ke_status_t ke_ops_gemm_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 2 || !in[0] || !in[1] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Gemm needs A and B");
     const ke_tensor_t *A = in[0], *B = in[1], *C = ke_ops_in(in, n_in, 2);
@@ -36,16 +39,106 @@ ke_status_t ke_ops_gemm_infer(const ke_node_info_t *node, const ke_tensor_t *con
     return ke_ops_set(out[0], KE_DT_F32, 2, shape, err, errsz);
 }
 
+/* Gemm/MatMul state: the fused epilogue and, when B is a constant, B
+ * packed for our kernels (with Gemm's beta * C or MatMul's bias folded in
+ * when those are constant vectors). */
+typedef struct linalg_state {
+    int ta, tb;
+    float alpha, beta;
+    ke_unop_t act;
+    ke_unparams_t actp;
+    ke_gemm_level_t level;
+    int use_ours;             /* our kernels (else OpenBLAS sgemm) */
+    const void *b_data;       /* the constant B that was packed */
+    ke_gemm_packed_t *packed; /* NULL: B packed per run into scratch */
+    int bias_packed;          /* the bias/C is inside packed */
+    int64_t slots;            /* MatMul scratch slots for run-time Bs */
+} linalg_state_t;
+
+void ke_ops_linalg_free(void *state) {
+    linalg_state_t *s = state;
+    ke_gemm_packed_free(s->packed);
+    free(s);
+}
+
+static linalg_state_t *state_new(const ke_node_info_t *node) {
+    linalg_state_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->ta = ke_attr_int(node->attrs, "transA", 0) != 0;
+    s->tb = ke_attr_int(node->attrs, "transB", 0) != 0;
+    s->alpha = ke_attr_float(node->attrs, "alpha", 1.0f);
+    s->beta = ke_attr_float(node->attrs, "beta", 1.0f);
+    ke_ops_fused_act(node->attrs, &s->act, &s->actp);
+    s->level = ke_gemm_level_best();
+    /* on CPUs without AVX2 OpenBLAS's own kernels beat the portable one */
+    s->use_ours = s->level != KE_GEMM_REF;
+    return s;
+}
+
+ke_status_t ke_ops_gemm_prepare(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
+                                const ke_tensor_t *const *out, int n_out, void **state,
+                                size_t *scratch_bytes, char *err, size_t errsz) {
+    (void)out, (void)n_out;
+    *state = NULL;
+    *scratch_bytes = 0;
+    linalg_state_t *s = state_new(node);
+    if (!s)
+        return ke_ops_fail(err, errsz, KE_ERR_NOMEM, "out of memory");
+    *state = s;
+    if (!s->use_ours)
+        return KE_OK;
+    const ke_tensor_t *A = in[0], *B = in[1], *C = ke_ops_in(in, n_in, 2);
+    const int64_t K = s->ta ? A->shape[0] : A->shape[1];
+    const int64_t N = s->tb ? B->shape[0] : B->shape[1];
+    if (!B->data) { /* run-time B: packed per run */
+        *scratch_bytes = ke_gemm_pack_floats(s->level, K, N) * sizeof(float);
+        return KE_OK;
+    }
+    /* a constant C that is one row (or a scalar) becomes the packed bias */
+    const int64_t cm = C && C->rank == 2 ? C->shape[0] : 1;
+    const int64_t cn = C && C->rank >= 1 ? C->shape[C->rank - 1] : 1;
+    const int cvec = C && C->data && cm == 1 && s->beta != 0.0f;
+    s->packed =
+        ke_gemm_packed_new(s->level, s->tb, K, N, B->data, cvec ? C->data : NULL, cn, s->beta);
+    if (!s->packed)
+        return ke_ops_fail(err, errsz, KE_ERR_NOMEM, "out of memory packing B");
+    s->b_data = B->data;
+    s->bias_packed = cvec;
+    return KE_OK;
+}
+
+/* Y = beta * C broadcast from [cm, cn]. */
+static void fill_c(float *Y, int64_t M, int64_t N, float beta, const float *C, int64_t cm,
+                   int64_t cn) {
+    for (int64_t i = 0; i < M; i++) {
+        const float *c = C + (cm == 1 ? 0 : i * cn);
+        float *y = Y + i * N;
+        for (int64_t j = 0; j < N; j++)
+            y[j] = beta * c[cn == 1 ? 0 : j];
+    }
+}
+
 ke_status_t ke_ops_gemm_run(const ke_node_info_t *node, const void *state,
                             const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                            int n_out, ke_exec_ctx_t *x)
-{
-    (void)state, (void)n_out, (void)x;
+                            int n_out, ke_exec_ctx_t *x) {
+    (void)n_out;
+    const linalg_state_t *s = state;
     const ke_tensor_t *A = in[0], *B = in[1], *C = ke_ops_in(in, n_in, 2);
-    int ta = ke_attr_int(node->attrs, "transA", 0) != 0;
-    int tb = ke_attr_int(node->attrs, "transB", 0) != 0;
-    float alpha = ke_attr_float(node->attrs, "alpha", 1.0f);
-    float beta = ke_attr_float(node->attrs, "beta", 1.0f);
+    linalg_state_t tmp;
+    if (!s) { /* constant folding runs nodes without prepare */
+        memset(&tmp, 0, sizeof tmp);
+        tmp.ta = ke_attr_int(node->attrs, "transA", 0) != 0;
+        tmp.tb = ke_attr_int(node->attrs, "transB", 0) != 0;
+        tmp.alpha = ke_attr_float(node->attrs, "alpha", 1.0f);
+        tmp.beta = ke_attr_float(node->attrs, "beta", 1.0f);
+        ke_ops_fused_act(node->attrs, &tmp.act, &tmp.actp);
+        s = &tmp;
+    }
+    const int ta = s->ta, tb = s->tb;
+    const float alpha = s->alpha, beta = s->beta;
+    const ke_unop_t act = s->act;
+    const ke_unparams_t ap = s->actp;
     int64_t M = ta ? A->shape[1] : A->shape[0], K = ta ? A->shape[0] : A->shape[1];
     int64_t N = tb ? B->shape[0] : B->shape[1];
     int64_t cm = 1, cn = 1;
@@ -53,17 +146,44 @@ ke_status_t ke_ops_gemm_run(const ke_node_info_t *node, const void *state,
         cm = C->rank == 2 ? C->shape[0] : 1;
         cn = C->rank >= 1 ? C->shape[C->rank - 1] : 1;
     }
-    ke_unop_t act;
-    ke_unparams_t ap;
-    ke_ops_fused_act(node->attrs, &act, &ap);
-    ke_gemm_f32(ta, tb, M, N, K, alpha, A->data, B->data, beta, C ? C->data : NULL, cm, cn,
-                out[0]->data, act, ap);
+    float *Y = out[0]->data;
+    ke_gemm_b_t bv;
+    const ke_gemm_b_t *b = NULL;
+    if (s->use_ours && s->packed && s->b_data == B->data) {
+        b = ke_gemm_packed_view(s->packed);
+    } else if (s->use_ours && !s->packed &&
+               ke_gemm_pack_floats(s->level, K, N) * sizeof(float) <= x->scratch_bytes) {
+        ke_gemm_pack_into(s->level, tb, K, N, B->data, tb ? K : N, x->scratch, &bv);
+        b = &bv;
+    }
+    if (!b || M * N == 0) {
+        ke_gemm_f32(ta, tb, M, N, K, alpha, A->data, B->data, beta, C ? C->data : NULL, cm, cn, Y,
+                    act, ap);
+        return KE_OK;
+    }
+    ke_gemm_job_t j = {.M = M,
+                       .A = A->data,
+                       .rs_a = ta ? 1 : K,
+                       .cs_a = ta ? M : 1,
+                       .alpha = alpha,
+                       .Y = Y,
+                       .ldy = N,
+                       .act = act,
+                       .actp = ap};
+    if (C && beta != 0.0f && !(s->bias_packed && b->bias)) {
+        if (cm == 1 && cn == N && beta == 1.0f) {
+            j.bias = C->data;
+        } else {
+            fill_c(Y, M, N, beta, C->data, cm, cn);
+            j.accumulate = 1;
+        }
+    }
+    ke_gemm_run(b, &j, x->pool);
     return KE_OK;
 }
 
 ke_status_t ke_ops_matmul_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 2 || !in[0] || !in[1] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "MatMul needs A and B");
     const ke_tensor_t *A = in[0], *B = in[1], *bias = ke_ops_in(in, n_in, 2);
@@ -85,18 +205,94 @@ ke_status_t ke_ops_matmul_infer(const ke_node_info_t *node, const ke_tensor_t *c
     return ke_ops_set(out[0], KE_DT_F32, r, shape, err, errsz);
 }
 
+/* Matrices in the batch of a MatMul (broadcast batch dims of A and B). */
+static int64_t matmul_batch(const ke_tensor_t *A, const ke_tensor_t *B, int64_t *nb2) {
+    int64_t shp[KE_KERN_MAX_RANK];
+    int r = 0;
+    const int r1 = A->rank > 2 ? A->rank - 2 : 0, r2 = B->rank > 2 ? B->rank - 2 : 0;
+    *nb2 = 1;
+    for (int i = 0; i < r2; i++)
+        *nb2 *= B->shape[i];
+    if (ke_bcast_shape(r1, A->shape, r2, B->shape, &r, shp) != 0)
+        return 1;
+    int64_t n = 1;
+    for (int i = 0; i < r; i++)
+        n *= shp[i];
+    return n;
+}
+
+ke_status_t ke_ops_matmul_prepare(const ke_node_info_t *node, const ke_tensor_t *const *in,
+                                  int n_in, const ke_tensor_t *const *out, int n_out, void **state,
+                                  size_t *scratch_bytes, char *err, size_t errsz) {
+    (void)out, (void)n_out;
+    *state = NULL;
+    *scratch_bytes = 0;
+    linalg_state_t *s = state_new(node);
+    if (!s)
+        return ke_ops_fail(err, errsz, KE_ERR_NOMEM, "out of memory");
+    *state = s;
+    if (!s->use_ours)
+        return KE_OK;
+    const ke_tensor_t *A = in[0], *B = in[1], *bias = ke_ops_in(in, n_in, 2);
+    const int64_t K = A->shape[A->rank - 1];
+    const int64_t N = B->rank == 1 ? 1 : B->shape[B->rank - 1];
+    int64_t nb2;
+    const int64_t nb = matmul_batch(A, B, &nb2);
+    if (B->data && nb2 == 1) {
+        const int cbias = bias && bias->data;
+        s->packed =
+            ke_gemm_packed_new(s->level, 0, K, N, B->data, cbias ? bias->data : NULL, N, 1.0f);
+        if (!s->packed)
+            return ke_ops_fail(err, errsz, KE_ERR_NOMEM, "out of memory packing B");
+        s->b_data = B->data;
+        s->bias_packed = cbias;
+        return KE_OK;
+    }
+    s->slots = nb2 == 1 ? 1 : (nb < KE_GEMM_MAX_SLOTS ? nb : KE_GEMM_MAX_SLOTS);
+    *scratch_bytes = ke_gemm_matmul_scratch_floats(s->level, K, N, s->slots) * sizeof(float);
+    return KE_OK;
+}
+
 ke_status_t ke_ops_matmul_run(const ke_node_info_t *node, const void *state,
                               const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                              int n_out, ke_exec_ctx_t *x)
-{
-    (void)state, (void)n_out, (void)x;
+                              int n_out, ke_exec_ctx_t *x) {
+    (void)n_out;
+    const linalg_state_t *s = state;
     const ke_tensor_t *A = in[0], *B = in[1], *bias = ke_ops_in(in, n_in, 2);
     ke_unop_t act;
     ke_unparams_t ap;
     ke_ops_fused_act(node->attrs, &act, &ap);
     if (ke_tensor_numel(out[0]) == 0)
         return KE_OK;
-    ke_matmul_f32(A->rank, A->shape, A->data, B->rank, B->shape, B->data,
-                  bias ? bias->data : NULL, out[0]->data, act, ap);
+    if (s && s->use_ours && s->packed && s->b_data == B->data) {
+        const ke_gemm_b_t *b = ke_gemm_packed_view(s->packed);
+        const int64_t K = A->shape[A->rank - 1];
+        const ke_gemm_job_t j = {.M = ke_tensor_numel(A) / (K > 0 ? K : 1),
+                                 .A = A->data,
+                                 .rs_a = K,
+                                 .cs_a = 1,
+                                 .alpha = 1.0f,
+                                 .Y = out[0]->data,
+                                 .ldy = b->N,
+                                 .bias = s->bias_packed ? NULL : (bias ? bias->data : NULL),
+                                 .act = act,
+                                 .actp = ap};
+        if (K > 0) {
+            ke_gemm_run(b, &j, x->pool);
+            return KE_OK;
+        }
+    }
+    if (s && s->use_ours && !s->packed) {
+        const int64_t K = A->shape[A->rank - 1];
+        const int64_t N = B->rank == 1 ? 1 : B->shape[B->rank - 1];
+        const size_t need = ke_gemm_matmul_scratch_floats(s->level, K, N, s->slots) * sizeof(float);
+        if (need <= x->scratch_bytes &&
+            ke_gemm_matmul(s->level, A->rank, A->shape, A->data, B->rank, B->shape, B->data,
+                           bias ? bias->data : NULL, out[0]->data, act, ap, x->scratch, s->slots,
+                           x->pool, x->n_threads) == 0)
+            return KE_OK;
+    }
+    ke_matmul_f32(A->rank, A->shape, A->data, B->rank, B->shape, B->data, bias ? bias->data : NULL,
+                  out[0]->data, act, ap);
     return KE_OK;
 }

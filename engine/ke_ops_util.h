@@ -71,7 +71,10 @@ KE_OPS_DECL(unary)
 KE_OPS_DECL(predicate)
 /* ke_ops_linalg.c */
 KE_OPS_DECL(gemm)
+KE_OPS_DECL_PREPARE(gemm)
 KE_OPS_DECL(matmul)
+KE_OPS_DECL_PREPARE(matmul)
+void ke_ops_linalg_free(void *state);
 /* ke_ops_convpool.c */
 KE_OPS_DECL(conv)
 KE_OPS_DECL_PREPARE(conv)

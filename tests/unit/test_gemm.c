@@ -5,12 +5,14 @@
  * without bias, accumulation and each fused activation, serial and split
  * over a thread pool; plus the batched run-time-B MatMul with broadcast
  * batch dims. */
-#include <cmocka.h>
-#include <math.h>
+/* cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -77,10 +77,35 @@ int ke_model_has_batch(const ke_model_t *m);
 int ke_model_num_nodes(const ke_model_t *m);
 int ke_model_count_op(const ke_model_t *m, const char *op_type);
 
+/* Compute precision of Gemm/MatMul/Conv (everything else stays FP32).
+ * Reduced precision is an opt-in of device backends; the CPU backend
+ * refuses anything but FP32 (ke_plan_new fails and says so). Expected
+ * error against FP32 (kernels/kk_gemm.h states the per-GEMM tolerances):
+ *   FP32  reference;  TF32  ~1e-3 relative (tests: rtol 5e-3)
+ *   FP16  FP16 operands, FP32 accumulate (tests: rtol/atol 1e-2 per GEMM)
+ *   BF16  BF16 operands, FP32 accumulate (tests: rtol/atol 5e-2 per GEMM) */
+typedef enum ke_precision {
+    KE_PREC_FP32 = 0,
+    KE_PREC_TF32,
+    KE_PREC_FP16,
+    KE_PREC_BF16
+} ke_precision_t;
+
+/* "fp32", "tf32", "fp16", "bf16" -> *out; KE_ERR_INVALID_ARG otherwise. */
+ke_status_t ke_precision_parse(const char *s, ke_precision_t *out);
+const char *ke_precision_name(ke_precision_t p);
+
+struct ke_backend;
+
 typedef struct ke_plan_params {
     int max_batch;        /* >= 1 (default 1); ignored without a batch dim */
     int n_threads;        /* <= 0: all cores (default 0) */
-    const char *device;   /* "cpu" (default), "cuda", "auto" */
+    const char *device;   /* "cpu" (default), "cuda", "cuda:N", "auto" */
+    ke_precision_t precision; /* default KE_PREC_FP32 */
+    /* NULL (default): the backend comes from `device`. Non-NULL: the plan
+     * takes ownership of this backend (also when ke_plan_new fails); tests
+     * plug fake backends here (engine/ke_backend.h). */
+    struct ke_backend *backend;
 } ke_plan_params_t;
 
 ke_plan_params_t ke_plan_default_params(void);
@@ -101,6 +126,13 @@ size_t ke_plan_weight_bytes(const ke_plan_t *p);
 int ke_plan_max_batch(const ke_plan_t *p);
 int ke_plan_threads(const ke_plan_t *p);
 const char *ke_plan_device(const ke_plan_t *p); /* "cpu", "cuda" */
+ke_precision_t ke_plan_precision(const ke_plan_t *p);
+/* The device's name ("cpu" for host backends) into buf. Any thread. */
+void ke_plan_device_name(const ke_plan_t *p, char *buf, size_t size);
+/* Free and total bytes of the plan's device (cudaMemGetInfo), for sizing
+ * batches from the device. KE_ERR_UNSUPPORTED for host backends (use a
+ * host memory budget there). Any thread. */
+ke_status_t ke_plan_device_memory(const ke_plan_t *p, size_t *free_bytes, size_t *total_bytes);
 
 /* Output i's shape for n_rows (dims filled, data NULL) and its byte size. */
 ke_status_t ke_plan_output_desc(const ke_plan_t *p, int i, int n_rows, ke_tensor_t *desc);
@@ -111,6 +143,39 @@ ke_status_t ke_plan_output_desc(const ke_plan_t *p, int i, int n_rows, ke_tensor
  * No allocation. The plan's run thread only. */
 ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
                         void *const *outputs, char *err, size_t errsz);
+
+/* Asynchronous runs (double buffering). ke_plan_submit copies the inputs
+ * (the caller may reuse its buffers on return) and queues the batch;
+ * ke_plan_wait blocks until the OLDEST queued batch is done, copies its
+ * outputs (ke_plan_output_desc() bytes for its row count) and returns its
+ * row count in *n_rows (may be NULL). At most KE_PLAN_SLOTS batches are
+ * queued; submitting more, or ke_plan_run while any is queued, fails with
+ * KE_ERR_INVALID_ARG. On a device backend with copy queues (CUDA) the
+ * copy of batch k+1's inputs into its own device buffers (from pinned
+ * staging, on a copy stream) overlaps the compute of batch k; outputs come
+ * back through pinned staging. On the CPU, submit runs the batch at once
+ * into plan-owned staging (allocated on first use) and wait copies it out,
+ * so callers can use one code path. ke_plan_run is submit + wait on device
+ * backends. A failed submit queues nothing; a failed wait consumes its
+ * batch. The plan's run thread only.
+ *
+ * A caller overlaps by keeping one batch in flight:
+ *   submit(b0); loop { fill b(k+1); submit(b(k+1)); wait(out k); deliver k }
+ *   wait(last).  */
+#define KE_PLAN_SLOTS 2
+ke_status_t ke_plan_submit(ke_plan_t *p, int n_rows, const void *const *inputs, char *err,
+                           size_t errsz);
+ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *err,
+                         size_t errsz);
+int ke_plan_pending(const ke_plan_t *p); /* batches submitted and not yet waited */
+
+/* A plain GEMM on a device's BLAS (cpu: OpenBLAS sgemm; cuda: cuBLAS sgemm,
+ * or GemmEx for fp16/bf16 operands), C[m,n] = A[m,k] B[k,n] row-major, for
+ * benchmarks: *sec is the mean wall time of one GEMM over `iters` after a
+ * warm-up; name gets the device's name. Loading thread. */
+ke_status_t ke_bench_gemm(const char *device, ke_precision_t precision, int m, int n, int k,
+                          int iters, double *sec, char *name, size_t name_size, char *err,
+                          size_t errsz);
 
 /* Profiling: when on, each run adds every node's wall time to per-node
  * counters (one clock read per node; off by default). ke_plan_profile()

@@ -43,8 +43,17 @@ static ke_status_t cpu_run(void *ctx, const ke_node_info_t *node, const ke_op_de
 
 static void cpu_destroy(void *ctx) { (void)ctx; }
 
+/* No device hooks: host memory, synchronous (ke_backend.h). */
 static const ke_backend_iface_t k_cpu = {
-    "cpu", cpu_supports, cpu_alloc, cpu_free, cpu_copy, cpu_copy, cpu_run, cpu_destroy, 0,
+    .name = "cpu",
+    .supports_op = cpu_supports,
+    .alloc = cpu_alloc,
+    .free = cpu_free,
+    .upload = cpu_copy,
+    .download = cpu_copy,
+    .run = cpu_run,
+    .destroy = cpu_destroy,
+    .device_memory = 0,
 };
 
 ke_backend_t *ke_cpu_backend_new(int n_threads, char *err, size_t errsz) {

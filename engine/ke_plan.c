@@ -7,7 +7,20 @@
  * stay in the model. Run time: when the row count changes, affine shapes
  * and affine shape-arithmetic values are recomputed (a flat loop), then
  * each node's run is called; outputs are copied to the caller. Nothing is
- * allocated on the run path. */
+ * allocated on the run path.
+ *
+ * Device backends with async hooks (CUDA) get KE_PLAN_SLOTS input slots:
+ * pinned host staging + device input buffers + pinned output staging per
+ * slot. Submitting batch k into slot s: the host copies the caller's inputs
+ * into s's staging; the copy queue waits until the compute that last used
+ * s is done (EV_DONE(s)), copies them to s's device buffers and records
+ * EV_IN(s); the compute queue waits for EV_IN(s), runs the nodes, copies
+ * the outputs into s's output staging and records EV_DONE(s). Waiting for
+ * batch k syncs EV_DONE(s) and copies its outputs out. So the input copy
+ * of batch k+1 (other slot) runs while batch k computes; the arena is
+ * shared, and the compute queue's order keeps batches from overlapping in
+ * it. A slot is reused only after the batch in it was waited for, so its
+ * host staging is never written while a copy from it may be in flight. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +59,20 @@ struct ke_plan {
     size_t arena_bytes, per_row, weight_bytes;
     void *scratch;
     size_t scratch_bytes;
-    void **dev_inputs;        /* device_memory backends: input buffers */
+    void **dev_inputs;        /* device_memory backends without async hooks */
+    ke_precision_t precision;
+    /* asynchronous runs (ke_plan_submit / ke_plan_wait) */
+    int async_dev;            /* backend has the async hooks: slots live on the device */
+    size_t *in_off, *out_off; /* per graph input / output: offset in a slot's staging */
+    size_t in_total, out_total;
+    struct {
+        unsigned char *h_in, *h_out; /* pinned (async_dev) or plain host (h_out only) */
+        void **d_in;                 /* async_dev: device input buffers */
+        size_t *out_bytes;           /* per output, for the queued batch */
+        int n_rows;
+    } slot[KE_PLAN_SLOTS];
+    int head, n_pending;      /* next slot to fill; batches queued */
+    void **out_ptrs;          /* per output: scratch pointer array */
     ke_exec_ctx_t x;
     char errbuf[256];
     int profile;
@@ -64,7 +90,7 @@ __attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errsz
 }
 
 ke_plan_params_t ke_plan_default_params(void) {
-    ke_plan_params_t p = {1, 0, "cpu"};
+    ke_plan_params_t p = {1, 0, "cpu", KE_PREC_FP32, NULL};
     return p;
 }
 
@@ -134,8 +160,32 @@ static void update_batch(ke_plan_t *p, int64_t b) {
     p->cur_batch = (int)b;
 }
 
+static int has_async(const ke_backend_iface_t *bi) {
+    return bi->device_memory && bi->host_alloc && bi->host_free && bi->copy_async &&
+           bi->event_record && bi->event_wait && bi->event_sync && bi->sync;
+}
+
+static void free_slots(ke_plan_t *p) {
+    const ke_backend_iface_t *bi = p->be ? p->be->iface : NULL;
+    for (int s = 0; s < KE_PLAN_SLOTS; s++) {
+        if (p->async_dev && bi) {
+            bi->host_free(p->be->ctx, p->slot[s].h_in);
+            bi->host_free(p->be->ctx, p->slot[s].h_out);
+            for (int i = 0; p->slot[s].d_in && i < p->g->n_inputs; i++)
+                bi->free(p->be->ctx, p->slot[s].d_in[i]);
+        } else {
+            free(p->slot[s].h_out);
+        }
+        free(p->slot[s].d_in);
+        free(p->slot[s].out_bytes);
+    }
+}
+
 void ke_plan_free(ke_plan_t *p) {
     if (!p) return;
+    /* no copy may be in flight into memory freed below */
+    if (p->async_dev && p->be) (void)p->be->iface->sync(p->be->ctx);
+    free_slots(p);
     for (int i = 0; i < p->n_nodes; i++) {
         plan_node_t *pn = &p->nodes[i];
         const ke_node_t *n = &p->g->nodes[pn->node];
@@ -160,7 +210,56 @@ void ke_plan_free(ke_plan_t *p) {
     free(p->aff);
     free(p->in_alias);
     free(p->prof_s);
+    free(p->in_off);
+    free(p->out_off);
+    free(p->out_ptrs);
     free(p);
+}
+
+/* Staging layout (offsets at max batch: p->vt holds max-batch shapes here)
+ * and, for device backends, the device input buffers: one set per slot
+ * with async hooks, one set (dev_inputs) without. */
+static ke_status_t plan_slots(ke_plan_t *p) {
+    const ke_graph_t *g = p->g;
+    const ke_backend_iface_t *bi = p->be->iface;
+    p->in_off = calloc((size_t)g->n_inputs + 1, sizeof *p->in_off);
+    p->out_off = calloc((size_t)g->n_outputs + 1, sizeof *p->out_off);
+    p->out_ptrs = calloc((size_t)g->n_outputs + 1, sizeof *p->out_ptrs);
+    if (!p->in_off || !p->out_off || !p->out_ptrs) return KE_ERR_NOMEM;
+    for (int i = 0; i < g->n_inputs; i++) {
+        p->in_off[i] = p->in_total;
+        p->in_total += align_up(ke_tensor_nbytes(&p->vt[g->inputs[i]]));
+    }
+    for (int i = 0; i < g->n_outputs; i++) {
+        p->out_off[i] = p->out_total;
+        p->out_total += align_up(ke_tensor_nbytes(&p->vt[g->outputs[i]]));
+    }
+    for (int s = 0; s < KE_PLAN_SLOTS; s++) {
+        p->slot[s].out_bytes = calloc((size_t)g->n_outputs + 1, sizeof(size_t));
+        if (!p->slot[s].out_bytes) return KE_ERR_NOMEM;
+    }
+    if (!bi->device_memory) return KE_OK; /* CPU: output staging on first submit */
+    if (!has_async(bi)) { /* graph inputs live on the device, copied synchronously */
+        p->dev_inputs = calloc((size_t)g->n_inputs + 1, sizeof *p->dev_inputs);
+        if (!p->dev_inputs) return KE_ERR_NOMEM;
+        for (int i = 0; i < g->n_inputs; i++) {
+            p->dev_inputs[i] = bi->alloc(p->be->ctx, ke_tensor_nbytes(&p->vt[g->inputs[i]]));
+            if (!p->dev_inputs[i]) return KE_ERR_NOMEM;
+        }
+        return KE_OK;
+    }
+    p->async_dev = 1;
+    for (int s = 0; s < KE_PLAN_SLOTS; s++) {
+        p->slot[s].h_in = bi->host_alloc(p->be->ctx, p->in_total ? p->in_total : KE_ALIGN);
+        p->slot[s].h_out = bi->host_alloc(p->be->ctx, p->out_total ? p->out_total : KE_ALIGN);
+        p->slot[s].d_in = calloc((size_t)g->n_inputs + 1, sizeof(void *));
+        if (!p->slot[s].h_in || !p->slot[s].h_out || !p->slot[s].d_in) return KE_ERR_NOMEM;
+        for (int i = 0; i < g->n_inputs; i++) {
+            p->slot[s].d_in[i] = bi->alloc(p->be->ctx, ke_tensor_nbytes(&p->vt[g->inputs[i]]));
+            if (!p->slot[s].d_in[i]) return KE_ERR_NOMEM;
+        }
+    }
+    return KE_OK;
 }
 
 ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char *err,
@@ -168,6 +267,7 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
     ke_plan_params_t pp = params ? *params : ke_plan_default_params();
     if (!m) {
         seterr(err, errsz, "no model");
+        ke_backend_free(pp.backend);
         return NULL;
     }
     const ke_graph_t *g = m->g;
@@ -176,12 +276,15 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
     ke_plan_t *p = calloc(1, sizeof *p);
     if (!p) {
         seterr(err, errsz, "out of memory");
+        ke_backend_free(pp.backend);
         return NULL;
     }
     p->m = m;
     p->g = g;
     p->max_batch = pp.max_batch;
-    p->be = ke_backend_new(pp.device, pp.n_threads, err, errsz);
+    p->precision = pp.precision;
+    p->be = pp.backend ? pp.backend
+                       : ke_backend_new(pp.device, pp.n_threads, pp.precision, err, errsz);
     if (!p->be) {
         free(p);
         return NULL;
@@ -368,14 +471,7 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
         p->scratch = p->be->iface->alloc(p->be->ctx, scratch);
         if (!p->scratch) goto nomem;
     }
-    if (p->be->iface->device_memory) { /* graph inputs live on the device */
-        p->dev_inputs = calloc((size_t)g->n_inputs + 1, sizeof *p->dev_inputs);
-        if (!p->dev_inputs) goto nomem;
-        for (int i = 0; i < g->n_inputs; i++) {
-            p->dev_inputs[i] = p->be->iface->alloc(p->be->ctx, ke_tensor_nbytes(&p->vt[g->inputs[i]]));
-            if (!p->dev_inputs[i]) goto nomem;
-        }
-    }
+    if (plan_slots(p) != KE_OK) goto nomem;
     p->x.pool = p->be->pool;
     p->x.n_threads = p->be->n_threads;
     p->x.scratch = p->scratch;
@@ -404,6 +500,21 @@ size_t ke_plan_weight_bytes(const ke_plan_t *p) { return p ? p->weight_bytes : 0
 int ke_plan_max_batch(const ke_plan_t *p) { return p ? p->max_batch : 0; }
 int ke_plan_threads(const ke_plan_t *p) { return p ? p->be->n_threads : 0; }
 const char *ke_plan_device(const ke_plan_t *p) { return p ? p->be->iface->name : "?"; }
+ke_precision_t ke_plan_precision(const ke_plan_t *p) { return p ? p->precision : KE_PREC_FP32; }
+
+void ke_plan_device_name(const ke_plan_t *p, char *buf, size_t size) {
+    if (!buf || !size) return;
+    snprintf(buf, size, "%s", p ? p->be->iface->name : "?");
+    if (p && p->be->iface->device_name &&
+        p->be->iface->device_name(p->be->ctx, buf, size) != KE_OK)
+        snprintf(buf, size, "%s", p->be->iface->name);
+}
+
+ke_status_t ke_plan_device_memory(const ke_plan_t *p, size_t *free_bytes, size_t *total_bytes) {
+    if (!p || !free_bytes || !total_bytes) return KE_ERR_INVALID_ARG;
+    if (!p->be->iface->mem_info) return KE_ERR_UNSUPPORTED;
+    return p->be->iface->mem_info(p->be->ctx, free_bytes, total_bytes);
+}
 
 ke_status_t ke_plan_output_desc(const ke_plan_t *p, int i, int n_rows, ke_tensor_t *desc) {
     if (!p || !desc || i < 0 || i >= p->g->n_outputs) return KE_ERR_INVALID_ARG;
@@ -414,43 +525,56 @@ ke_status_t ke_plan_output_desc(const ke_plan_t *p, int i, int n_rows, ke_tensor
     return KE_OK;
 }
 
-ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
-                        void *const *outputs, char *err, size_t errsz) {
-    if (!p || !inputs || !outputs) {
-        seterr(err, errsz, "run: missing plan, inputs or outputs");
+static const char *be_error(const ke_plan_t *p) {
+    const char *e = p->be->iface->last_error ? p->be->iface->last_error(p->be->ctx) : NULL;
+    return e ? e : "";
+}
+
+static ke_status_t check_run_args(ke_plan_t *p, int n_rows, const void *const *inputs,
+                                  char *err, size_t errsz) {
+    if (!p || !inputs) {
+        seterr(err, errsz, "run: missing plan or inputs");
         return KE_ERR_INVALID_ARG;
     }
-    const ke_graph_t *g = p->g;
     if (n_rows < 1 || n_rows > p->max_batch) {
         seterr(err, errsz, "run: %d rows, the plan takes 1..%d", n_rows, p->max_batch);
         return KE_ERR_INVALID_ARG;
     }
-    if (n_rows != p->cur_batch) update_batch(p, n_rows);
-    for (int i = 0; i < g->n_inputs; i++) {
+    for (int i = 0; i < p->g->n_inputs; i++)
         if (!inputs[i]) {
-            seterr(err, errsz, "run: input '%s' is NULL", g->vals[g->inputs[i]].name);
+            seterr(err, errsz, "run: input '%s' is NULL", p->g->vals[p->g->inputs[i]].name);
             return KE_ERR_INVALID_ARG;
         }
-        if (p->dev_inputs) {
-            ke_status_t st = p->be->iface->upload(p->be->ctx, p->dev_inputs[i], inputs[i],
-                                                  ke_tensor_nbytes(&p->vt[g->inputs[i]]));
-            if (st != KE_OK) {
-                seterr(err, errsz, "run: copying input '%s' to the device failed",
-                       g->vals[g->inputs[i]].name);
-                return st;
-            }
-            p->vt[g->inputs[i]].data = p->dev_inputs[i];
-            continue;
-        }
-        p->vt[g->inputs[i]].data = (void *)(uintptr_t)inputs[i];
+    return KE_OK;
+}
+
+static ke_status_t check_outputs(const ke_plan_t *p, void *const *outputs, char *err,
+                                 size_t errsz) {
+    if (!outputs) {
+        seterr(err, errsz, "run: missing outputs");
+        return KE_ERR_INVALID_ARG;
     }
-    /* views of graph inputs follow the caller's pointer */
+    for (int i = 0; i < p->g->n_outputs; i++)
+        if (!outputs[i]) {
+            seterr(err, errsz, "run: output buffer %d is NULL", i);
+            return KE_ERR_INVALID_ARG;
+        }
+    return KE_OK;
+}
+
+/* Views of graph inputs follow the input's (new) data pointer. */
+static void rebind_views(ke_plan_t *p) {
+    const ke_graph_t *g = p->g;
     for (int i = 0; i < p->n_nodes; i++) {
         const ke_node_t *n = &g->nodes[p->nodes[i].node];
         if (n->n_out > 0 && n->out[0] >= 0 && p->in_alias[n->out[0]] >= 0 &&
             g->vals[n->out[0]].kind == KE_VAL_RUNTIME)
             p->vt[n->out[0]].data = p->vt[n->in[0]].data;
     }
+}
+
+/* Every node through the backend's run, in plan order. */
+static ke_status_t run_nodes(ke_plan_t *p, char *err, size_t errsz) {
     const ke_backend_iface_t *bi = p->be->iface;
     struct timespec t0, t1;
     if (p->profile) {
@@ -460,8 +584,8 @@ ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
     for (int i = 0; i < p->n_nodes; i++) {
         plan_node_t *pn = &p->nodes[i];
         p->errbuf[0] = 0;
-        ke_status_t st = bi->run(p->be->ctx, &pn->info, g->nodes[pn->node].def, pn->state, pn->in,
-                                 pn->n_in, pn->out, pn->n_out, &p->x);
+        ke_status_t st = bi->run(p->be->ctx, &pn->info, p->g->nodes[pn->node].def, pn->state,
+                                 pn->in, pn->n_in, pn->out, pn->n_out, &p->x);
         if (p->profile) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
             p->prof_s[i] += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
@@ -473,19 +597,170 @@ ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
             return st;
         }
     }
+    return KE_OK;
+}
+
+/* The synchronous path: host backends (inputs aliased in place) and device
+ * backends without async hooks (inputs uploaded into dev_inputs). */
+static ke_status_t run_sync(ke_plan_t *p, int n_rows, const void *const *inputs,
+                            void *const *outputs, char *err, size_t errsz) {
+    const ke_graph_t *g = p->g;
+    if (n_rows != p->cur_batch) update_batch(p, n_rows);
+    for (int i = 0; i < g->n_inputs; i++) {
+        if (p->dev_inputs) {
+            ke_status_t st = p->be->iface->upload(p->be->ctx, p->dev_inputs[i], inputs[i],
+                                                  ke_tensor_nbytes(&p->vt[g->inputs[i]]));
+            if (st != KE_OK) {
+                seterr(err, errsz, "run: copying input '%s' to the device failed %s",
+                       g->vals[g->inputs[i]].name, be_error(p));
+                return st;
+            }
+            p->vt[g->inputs[i]].data = p->dev_inputs[i];
+            continue;
+        }
+        p->vt[g->inputs[i]].data = (void *)(uintptr_t)inputs[i];
+    }
+    rebind_views(p);
+    ke_status_t st = run_nodes(p, err, errsz);
+    if (st != KE_OK) return st;
     for (int i = 0; i < g->n_outputs; i++) {
         const ke_tensor_t *t = &p->vt[g->outputs[i]];
-        if (!outputs[i]) {
-            seterr(err, errsz, "run: output buffer %d is NULL", i);
-            return KE_ERR_INVALID_ARG;
-        }
-        ke_status_t st = bi->download(p->be->ctx, outputs[i], t->data, ke_tensor_nbytes(t));
+        st = p->be->iface->download(p->be->ctx, outputs[i], t->data, ke_tensor_nbytes(t));
         if (st != KE_OK) {
-            seterr(err, errsz, "run: copying output '%s' failed", g->vals[g->outputs[i]].name);
+            seterr(err, errsz, "run: copying output '%s' failed %s", g->vals[g->outputs[i]].name,
+                   be_error(p));
             return st;
         }
     }
     return KE_OK;
+}
+
+enum { EV_IN = 0, EV_DONE = 1, EV_PER_SLOT = 2 };
+static int ev(int slot, int kind) { return slot * EV_PER_SLOT + kind; }
+
+/* Queue one batch into slot p->head on a device backend (see the top). */
+static ke_status_t submit_dev(ke_plan_t *p, int n_rows, const void *const *inputs, char *err,
+                              size_t errsz) {
+    const ke_graph_t *g = p->g;
+    const ke_backend_iface_t *bi = p->be->iface;
+    void *ctx = p->be->ctx;
+    int s = p->head;
+    const char *what = "queueing input copies";
+    if (n_rows != p->cur_batch) update_batch(p, n_rows);
+    /* slot s was waited for (or never used): its staging is free */
+    for (int i = 0; i < g->n_inputs; i++)
+        memcpy(p->slot[s].h_in + p->in_off[i], inputs[i], ke_tensor_nbytes(&p->vt[g->inputs[i]]));
+    ke_status_t st = bi->event_wait(ctx, KE_Q_COPY, ev(s, EV_DONE));
+    for (int i = 0; st == KE_OK && i < g->n_inputs; i++)
+        st = bi->copy_async(ctx, KE_Q_COPY, p->slot[s].d_in[i], p->slot[s].h_in + p->in_off[i],
+                            ke_tensor_nbytes(&p->vt[g->inputs[i]]));
+    if (st == KE_OK) st = bi->event_record(ctx, KE_Q_COPY, ev(s, EV_IN));
+    if (st == KE_OK) st = bi->event_wait(ctx, KE_Q_COMPUTE, ev(s, EV_IN));
+    if (st == KE_OK) {
+        for (int i = 0; i < g->n_inputs; i++) p->vt[g->inputs[i]].data = p->slot[s].d_in[i];
+        rebind_views(p);
+        st = run_nodes(p, err, errsz);
+        if (st != KE_OK) {
+            (void)bi->sync(ctx); /* leave nothing of this batch in flight */
+            return st;
+        }
+        what = "queueing output copies";
+    }
+    for (int i = 0; st == KE_OK && i < g->n_outputs; i++) {
+        const ke_tensor_t *t = &p->vt[g->outputs[i]];
+        p->slot[s].out_bytes[i] = ke_tensor_nbytes(t);
+        st = bi->copy_async(ctx, KE_Q_COMPUTE, p->slot[s].h_out + p->out_off[i], t->data,
+                            p->slot[s].out_bytes[i]);
+    }
+    if (st == KE_OK) st = bi->event_record(ctx, KE_Q_COMPUTE, ev(s, EV_DONE));
+    if (st != KE_OK) {
+        seterr(err, errsz, "run: %s failed %s", what, be_error(p));
+        (void)bi->sync(ctx);
+        return st;
+    }
+    p->slot[s].n_rows = n_rows;
+    p->head = (s + 1) % KE_PLAN_SLOTS;
+    p->n_pending++;
+    return KE_OK;
+}
+
+/* Queue one batch on a host backend: run it now into the slot's staging. */
+static ke_status_t submit_host(ke_plan_t *p, int n_rows, const void *const *inputs, char *err,
+                               size_t errsz) {
+    int s = p->head;
+    if (!p->slot[s].h_out) { /* first use */
+        p->slot[s].h_out = aligned_alloc(KE_ALIGN, p->out_total ? p->out_total : KE_ALIGN);
+        if (!p->slot[s].h_out) {
+            seterr(err, errsz, "run: out of memory for output staging");
+            return KE_ERR_NOMEM;
+        }
+    }
+    for (int i = 0; i < p->g->n_outputs; i++) p->out_ptrs[i] = p->slot[s].h_out + p->out_off[i];
+    ke_status_t st = run_sync(p, n_rows, inputs, p->out_ptrs, err, errsz);
+    if (st != KE_OK) return st;
+    for (int i = 0; i < p->g->n_outputs; i++)
+        p->slot[s].out_bytes[i] = ke_tensor_nbytes(&p->vt[p->g->outputs[i]]);
+    p->slot[s].n_rows = n_rows;
+    p->head = (s + 1) % KE_PLAN_SLOTS;
+    p->n_pending++;
+    return KE_OK;
+}
+
+ke_status_t ke_plan_submit(ke_plan_t *p, int n_rows, const void *const *inputs, char *err,
+                           size_t errsz) {
+    ke_status_t st = check_run_args(p, n_rows, inputs, err, errsz);
+    if (st != KE_OK) return st;
+    if (p->n_pending >= KE_PLAN_SLOTS) {
+        seterr(err, errsz, "submit: %d batches already queued; wait for one first",
+               p->n_pending);
+        return KE_ERR_INVALID_ARG;
+    }
+    return p->async_dev ? submit_dev(p, n_rows, inputs, err, errsz)
+                        : submit_host(p, n_rows, inputs, err, errsz);
+}
+
+ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *err,
+                         size_t errsz) {
+    if (!p) {
+        seterr(err, errsz, "wait: no plan");
+        return KE_ERR_INVALID_ARG;
+    }
+    if (p->n_pending == 0) {
+        seterr(err, errsz, "wait: no batch queued");
+        return KE_ERR_INVALID_ARG;
+    }
+    ke_status_t st = check_outputs(p, outputs, err, errsz);
+    if (st != KE_OK) return st;
+    int s = (p->head + KE_PLAN_SLOTS - p->n_pending) % KE_PLAN_SLOTS;
+    p->n_pending--; /* consumed, whatever happens below */
+    if (p->async_dev) {
+        st = p->be->iface->event_sync(p->be->ctx, ev(s, EV_DONE));
+        if (st != KE_OK) {
+            seterr(err, errsz, "run: device work failed %s", be_error(p));
+            (void)p->be->iface->sync(p->be->ctx);
+            return st;
+        }
+    }
+    for (int i = 0; i < p->g->n_outputs; i++)
+        memcpy(outputs[i], p->slot[s].h_out + p->out_off[i], p->slot[s].out_bytes[i]);
+    if (n_rows) *n_rows = p->slot[s].n_rows;
+    return KE_OK;
+}
+
+int ke_plan_pending(const ke_plan_t *p) { return p ? p->n_pending : 0; }
+
+ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
+                        void *const *outputs, char *err, size_t errsz) {
+    ke_status_t st = check_run_args(p, n_rows, inputs, err, errsz);
+    if (st == KE_OK) st = check_outputs(p, outputs, err, errsz);
+    if (st != KE_OK) return st;
+    if (p->n_pending) {
+        seterr(err, errsz, "run: %d submitted batches not waited for", p->n_pending);
+        return KE_ERR_INVALID_ARG;
+    }
+    if (!p->async_dev) return run_sync(p, n_rows, inputs, outputs, err, errsz);
+    st = submit_dev(p, n_rows, inputs, err, errsz);
+    return st == KE_OK ? ke_plan_wait(p, outputs, NULL, err, errsz) : st;
 }
 
 void ke_plan_set_profile(ke_plan_t *p, int on) {

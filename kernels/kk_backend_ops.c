@@ -7,6 +7,7 @@
 
 #include "kk_backend_impl.h"
 #include "kk_conv.h"
+#include "kk_convert.h"
 #include "kk_elementwise.h"
 #include "kk_movement.h"
 #include "kk_reduce.h"
@@ -54,6 +55,7 @@ static int64_t prod(const int64_t *d, int from, int to) {
         p *= d[i];
     return p;
 }
+static int copyable(size_t es) { return es == 1 || es == 2 || es == 4 || es == 8; }
 static int norm_axis(int64_t a, int rank) { return (int)(a < 0 ? a + rank : a); }
 
 static int act_of(op_ctx_t *o, kk_unop_t *act, float *alpha) {
@@ -100,6 +102,32 @@ static ke_status_t op_unary(op_ctx_t *o, kk_unop_t op, float alpha, float beta) 
 
 /* ---- GEMMs -------------------------------------------------------------- */
 
+/* A GEMM operand in the backend's operand type: the float32 device data as
+ * is (FP32/TF32); for FP16/BF16 a host constant's converted copy (made
+ * once, cached with the mirror) or device activations converted into
+ * scratch `slot` on every call. t: the tensor the data came from (NULL for
+ * scratch data such as im2col columns); n: elements. NULL on failure. */
+static const void *lower(op_ctx_t *o, const float *f32, int64_t n, const ke_tensor_t *t,
+                         int slot) {
+    kk_bk_t *c = o->c;
+    if (c->gemm_type == KK_GEMM_T_F32)
+        return f32;
+    if (t && t->data && !kk_bk_is_device(t->data))
+        return kk_bk_const_converted(c, t->data, ke_tensor_nbytes(t), f32, c->gemm_type);
+    void *dst = kk_bk_scratch(c, slot, (size_t)n * 2);
+    if (!dst || kk_convert_launch(c->gemm_type, f32, dst, n, c->stream) != KK_OK)
+        return NULL;
+    return dst;
+}
+
+static kk_status_t gemm(op_ctx_t *o, int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
+                        const void *A, int64_t lda, int64_t sa, const void *B, int64_t ldb,
+                        int64_t sb, float beta, float *C, int64_t ldc, int64_t sc,
+                        int64_t batch) {
+    return kk_gemm_ex_batched(o->c->gemm, o->c->gemm_type, ta, tb, M, N, K, alpha, A, lda, sa, B,
+                              ldb, sb, beta, C, ldc, sc, batch);
+}
+
 static ke_status_t op_gemm(op_ctx_t *o) {
     const ke_tensor_t *a = IN(o, 0), *b = IN(o, 1), *cc = IN(o, 2);
     ke_tensor_t *y = OUT(o, 0);
@@ -112,6 +140,10 @@ static ke_status_t op_gemm(op_ctx_t *o) {
     float alpha = fattr(o, "alpha", 1.f), beta = fattr(o, "beta", 1.f);
     int64_t M = ta ? a->shape[1] : a->shape[0], K = ta ? a->shape[0] : a->shape[1];
     int64_t N = tb ? b->shape[0] : b->shape[1];
+    if ((tb ? b->shape[1] : b->shape[0]) != K || y->rank != 2 || y->shape[0] != M ||
+        y->shape[1] != N ||
+        !kk_gemm_args_ok(ta, tb, M, N, K, a->shape[1], b->shape[1], N, 1))
+        return UNSUP; /* empty or odd shapes: the CPU kernel handles them */
     const float *da = kk_bk_dev_input(o->c, a), *db = kk_bk_dev_input(o->c, b), *dc = NULL;
     if (!da || !db)
         return UNSUP;
@@ -128,10 +160,14 @@ static ke_status_t op_gemm(op_ctx_t *o) {
         else
             return UNSUP;
     }
+    const void *la = lower(o, da, ke_tensor_numel(a), a, KK_SCRATCH_A16);
+    const void *lb = la ? lower(o, db, ke_tensor_numel(b), b, KK_SCRATCH_B16) : NULL;
+    if (!la || !lb)
+        return UNSUP;
     if (full_c)
         KK_TRY(o, kk_memcpy_d2d(y->data, dc, (size_t)(M * N) * sizeof(float), o->c->stream));
-    KK_TRY(o, kk_sgemm(o->c->gemm, ta, tb, M, N, K, alpha, da, a->shape[1], db, b->shape[1],
-                       full_c ? beta : 0.f, y->data, N));
+    KK_TRY(o, gemm(o, ta, tb, M, N, K, alpha, la, a->shape[1], 0, lb, b->shape[1], 0,
+                   full_c ? beta : 0.f, y->data, N, 0, 1));
     if (bias_row || act != KK_UN_IDENTITY)
         KK_TRY(o, kk_bias_act_launch(y->data, bias_row ? dc : NULL, M, N, act, act_alpha, 0.f,
                                      o->c->stream));
@@ -147,7 +183,7 @@ static ke_status_t op_matmul(op_ctx_t *o) {
         !act_of(o, &act, &act_alpha))
         return UNSUP;
     int64_t K = a->shape[a->rank - 1], N = b->shape[b->rank - 1];
-    if (b->shape[b->rank - 2] != K)
+    if (b->shape[b->rank - 2] != K || K < 1 || N < 1 || ke_tensor_numel(y) < 1)
         return UNSUP;
     const float *da = kk_bk_dev_input(o->c, a), *db = kk_bk_dev_input(o->c, b), *dbias = NULL;
     if (!da || !db)
@@ -157,7 +193,13 @@ static ke_status_t op_matmul(op_ctx_t *o) {
     int64_t rows = ke_tensor_numel(y) / N;
     if (b->rank == 2) { /* weights: one GEMM over all leading rows of A */
         int64_t M = ke_tensor_numel(a) / K;
-        KK_TRY(o, kk_sgemm(o->c->gemm, 0, 0, M, N, K, 1.f, da, K, db, N, 0.f, y->data, N));
+        if (M != rows || !kk_gemm_args_ok(0, 0, M, N, K, K, N, N, 1))
+            return UNSUP;
+        const void *la = lower(o, da, ke_tensor_numel(a), a, KK_SCRATCH_A16);
+        const void *lb = la ? lower(o, db, ke_tensor_numel(b), b, KK_SCRATCH_B16) : NULL;
+        if (!la || !lb)
+            return UNSUP;
+        KK_TRY(o, gemm(o, 0, 0, M, N, K, 1.f, la, K, 0, lb, N, 0, 0.f, y->data, N, 0, 1));
     } else {
         if (a->rank != b->rank || y->rank != a->rank)
             return UNSUP;
@@ -167,8 +209,14 @@ static ke_status_t op_matmul(op_ctx_t *o) {
             if (a->shape[i] != b->shape[i] && !(ba == 1 || bb == 1))
                 return UNSUP;
         int64_t batch = ba > bb ? ba : bb;
-        KK_TRY(o, kk_sgemm_batched(o->c->gemm, 0, 0, M, N, K, 1.f, da, K, ba == 1 ? 0 : M * K,
-                                   db, N, bb == 1 ? 0 : K * N, 0.f, y->data, N, M * N, batch));
+        if (batch * M != rows || !kk_gemm_args_ok(0, 0, M, N, K, K, N, N, batch))
+            return UNSUP;
+        const void *la = lower(o, da, ke_tensor_numel(a), a, KK_SCRATCH_A16);
+        const void *lb = la ? lower(o, db, ke_tensor_numel(b), b, KK_SCRATCH_B16) : NULL;
+        if (!la || !lb)
+            return UNSUP;
+        KK_TRY(o, gemm(o, 0, 0, M, N, K, 1.f, la, K, ba == 1 ? 0 : M * K, lb, N,
+                       bb == 1 ? 0 : K * N, 0.f, y->data, N, M * N, batch));
     }
     if (dbias || act != KK_UN_IDENTITY)
         KK_TRY(o, kk_bias_act_launch(y->data, dbias, rows, N, act, act_alpha, 0.f, o->c->stream));
@@ -225,6 +273,8 @@ static ke_status_t op_reduce(op_ctx_t *o, kk_reduce_op_t op) {
     const int64_t *axes = NULL;
     int64_t na = ke_attr_ints(o->node->attrs, "axes", &axes);
     int lo = 0, hi = x->rank - 1;
+    if (na <= 0 && iattr(o, "noop_with_empty_axes", 0) != 0)
+        return UNSUP; /* identity in ONNX: the CPU kernel does it */
     if (na > 0) {
         int mark[KE_MAX_RANK] = {0};
         lo = x->rank;
@@ -292,7 +342,8 @@ static void contiguous_strides(const int64_t *shape, int rank, int64_t *st) {
 static ke_status_t op_transpose(op_ctx_t *o) {
     const ke_tensor_t *x = IN(o, 0);
     ke_tensor_t *y = OUT(o, 0);
-    if (!x || !y || !only_out0(o) || x->rank != y->rank || ke_dtype_size(x->dtype) == 0)
+    if (!x || !y || !only_out0(o) || x->rank != y->rank || x->dtype != y->dtype ||
+        !copyable(ke_dtype_size(x->dtype)))
         return UNSUP;
     const void *dx = kk_bk_dev_input(o->c, x);
     if (!dx)
@@ -316,7 +367,7 @@ static ke_status_t op_transpose(op_ctx_t *o) {
 
 static ke_status_t op_concat(op_ctx_t *o) {
     ke_tensor_t *y = OUT(o, 0);
-    if (!y || !only_out0(o) || o->n_in < 1 || ke_dtype_size(y->dtype) == 0)
+    if (!y || !only_out0(o) || o->n_in < 1 || !copyable(ke_dtype_size(y->dtype)))
         return UNSUP;
     int axis = norm_axis(iattr(o, "axis", 0), y->rank);
     if (axis < 0 || axis >= y->rank)
@@ -325,7 +376,8 @@ static ke_status_t op_concat(op_ctx_t *o) {
     if (o->n_in > 64)
         return UNSUP;
     for (int i = 0; i < o->n_in; i++)
-        if (!o->in[i] || !(src[i] = kk_bk_dev_input(o->c, o->in[i])))
+        if (!o->in[i] || o->in[i]->dtype != y->dtype || o->in[i]->rank != y->rank ||
+            !(src[i] = kk_bk_dev_input(o->c, o->in[i])))
             return UNSUP;
     int64_t dst_st[KE_MAX_RANK], off = 0;
     contiguous_strides(y->shape, y->rank, dst_st);
@@ -341,23 +393,37 @@ static ke_status_t op_concat(op_ctx_t *o) {
     return KE_OK;
 }
 
+/* Out-of-range indices fail the node as on the CPU: the kernel raises a
+ * device flag that is read back before returning (one stream sync per
+ * Gather node: it costs the host/device overlap after it, not the
+ * correctness). */
 static ke_status_t op_gather(op_ctx_t *o) {
     const ke_tensor_t *x = IN(o, 0), *idx = IN(o, 1);
     ke_tensor_t *y = OUT(o, 0);
-    if (!x || !idx || idx->dtype != KE_DT_I64 || !only_out0(o) || x->rank < 1 ||
-        ke_dtype_size(x->dtype) == 0)
+    if (!x || !idx || !y || idx->dtype != KE_DT_I64 || !only_out0(o) || x->rank < 1 ||
+        x->dtype != y->dtype || !copyable(ke_dtype_size(x->dtype)))
         return UNSUP;
     int axis = norm_axis(iattr(o, "axis", 0), x->rank);
     const void *dx = kk_bk_dev_input(o->c, x);
     const int64_t *di = kk_bk_is_device(idx->data) ? idx->data : NULL;
     if (!dx || !di || axis < 0 || axis >= x->rank || x->shape[axis] <= 0)
         return UNSUP;
-    int64_t inner = prod(x->shape, axis + 1, x->rank);
-    if (inner <= 0)
+    int64_t inner = prod(x->shape, axis + 1, x->rank), m = ke_tensor_numel(idx);
+    int64_t outer = prod(x->shape, 0, axis);
+    if (inner <= 0 || outer * m * inner != ke_tensor_numel(y))
         return UNSUP;
-    KK_TRY(o, kk_gather_launch(dx, di, y->data, prod(x->shape, 0, axis), x->shape[axis],
-                               ke_tensor_numel(idx), inner, ke_dtype_size(x->dtype), NULL,
-                               o->c->stream));
+    kk_bk_t *c = o->c;
+    KK_TRY(o, kk_memset(c->d_flag, 0, sizeof(int), c->stream));
+    KK_TRY(o, kk_gather_launch(dx, di, y->data, outer, x->shape[axis], m, inner,
+                               ke_dtype_size(x->dtype), c->d_flag, c->stream));
+    KK_TRY(o, kk_memcpy_d2h(c->h_flag, c->d_flag, sizeof(int), c->stream));
+    KK_TRY(o, kk_stream_sync(c->stream));
+    if (*c->h_flag) {
+        if (o->err)
+            snprintf(o->err, o->errsz, "index out of range [-%lld, %lld)",
+                     (long long)x->shape[axis], (long long)x->shape[axis]);
+        return KE_ERR_INVALID_ARG;
+    }
     return KE_OK;
 }
 
@@ -388,6 +454,10 @@ static int geom_from_attrs(op_ctx_t *o, const ke_tensor_t *x, int64_t kh, int64_
     return kk_conv2d_out_size(g) == KK_OK;
 }
 
+/* im2col columns are built for a chunk of images at a time so the column
+ * scratch stays under this many bytes (one image always fits). */
+#define KK_CONV_COL_CAP ((size_t)256 << 20)
+
 static ke_status_t op_conv(op_ctx_t *o) {
     const ke_tensor_t *x = IN(o, 0), *w = IN(o, 1), *b = IN(o, 2);
     ke_tensor_t *y = OUT(o, 0);
@@ -398,36 +468,51 @@ static ke_status_t op_conv(op_ctx_t *o) {
         return UNSUP;
     int64_t groups = iattr(o, "group", 1), N = x->shape[0], M = w->shape[0];
     kk_conv2d_geom_t g;
-    if (groups < 1 || x->rank != 4 || x->shape[1] % groups || M % groups ||
-        !geom_from_attrs(o, x, w->shape[2], w->shape[3], &g) || y->shape[2] != g.oh ||
-        y->shape[3] != g.ow)
+    if (groups < 1 || x->rank != 4 || y->rank != 4 || x->shape[1] % groups || M % groups ||
+        N < 1 || M < 1 || !geom_from_attrs(o, x, w->shape[2], w->shape[3], &g) ||
+        y->shape[0] != N || y->shape[1] != M || y->shape[2] != g.oh || y->shape[3] != g.ow)
         return UNSUP;
     g.c = x->shape[1] / groups;
-    if (w->shape[1] != g.c)
+    if (w->shape[1] != g.c || (b && ke_tensor_numel(b) != M))
+        return UNSUP;
+    int64_t ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, mg = M / groups;
+    int64_t img_stride = x->shape[1] * g.h * g.w;
+    if (!kk_gemm_args_ok(0, 0, mg, ohw, ckk, ckk, ohw, ohw, N))
         return UNSUP;
     const float *dx = kk_bk_dev_input(o->c, x), *dw = kk_bk_dev_input(o->c, w);
     const float *db = b ? kk_bk_dev_input(o->c, b) : NULL;
     if (!dx || !dw || (b && !db))
         return UNSUP;
-    int64_t ckk = g.c * g.kh * g.kw, ohw = g.oh * g.ow, mg = M / groups;
-    float *col = kk_bk_scratch(o->c, (size_t)(N * ckk * ohw) * sizeof(float));
+    const char *lw = lower(o, dw, ke_tensor_numel(w), w, KK_SCRATCH_A16);
+    if (!lw)
+        return UNSUP;
+    size_t esz = o->c->gemm_type == KK_GEMM_T_F32 ? 4 : 2; /* operand element bytes */
+    size_t per_img = (size_t)(ckk * ohw) * sizeof(float);
+    int64_t chunk = (int64_t)(KK_CONV_COL_CAP / per_img);
+    if (chunk < 1)
+        chunk = 1;
+    if (chunk > N)
+        chunk = N;
+    float *col = kk_bk_scratch(o->c, KK_SCRATCH_COL, (size_t)chunk * per_img);
     if (!col)
         return kk_fail(o, KK_ERR_NOMEM);
     float *dy = y->data;
-    for (int64_t gi = 0; gi < groups; gi++) {
-        KK_TRY(o, kk_im2col_batch_launch(dx + gi * g.c * g.h * g.w, x->shape[1] * g.h * g.w, N,
-                                         &g, col, o->c->stream));
-        /* Y[n, gi*mg .. , :] = W_g[mg, ckk] @ col_n[ckk, ohw] for every image n */
-        KK_TRY(o, kk_sgemm_batched(o->c->gemm, 0, 0, mg, ohw, ckk, 1.f, dw + gi * mg * ckk, ckk,
-                                   0, col, ohw, ckk * ohw, 0.f, dy + gi * mg * ohw, ohw, M * ohw,
-                                   N));
+    for (int64_t n0 = 0; n0 < N; n0 += chunk) {
+        int64_t cnt = N - n0 < chunk ? N - n0 : chunk;
+        for (int64_t gi = 0; gi < groups; gi++) {
+            KK_TRY(o, kk_im2col_batch_launch(dx + n0 * img_stride + gi * g.c * g.h * g.w,
+                                             img_stride, cnt, &g, col, o->c->stream));
+            const void *lcol = lower(o, col, cnt * ckk * ohw, NULL, KK_SCRATCH_B16);
+            if (!lcol)
+                return kk_fail(o, KK_ERR_NOMEM);
+            /* Y[n, gi*mg .. , :] = W_g[mg, ckk] @ col_n[ckk, ohw] for every image n */
+            KK_TRY(o, gemm(o, 0, 0, mg, ohw, ckk, 1.f, lw + (size_t)(gi * mg * ckk) * esz, ckk, 0,
+                           lcol, ohw, ckk * ohw, 0.f, dy + (n0 * M + gi * mg) * ohw, ohw,
+                           M * ohw, cnt));
+        }
     }
-    if (db) {
-        int64_t shape[3] = {N, M, ohw}, ys[3] = {M * ohw, ohw, 1}, bs[3] = {0, 1, 0};
-        KK_TRY(o, kk_binary_launch(KK_BIN_ADD, dy, ys, db, bs, dy, shape, 3, o->c->stream));
-    }
-    if (act != KK_UN_IDENTITY)
-        KK_TRY(o, kk_unary_launch(act, dy, dy, ke_tensor_numel(y), act_alpha, 0.f, o->c->stream));
+    if (db || act != KK_UN_IDENTITY)
+        KK_TRY(o, kk_chan_bias_act_launch(dy, db, N, M, ohw, act, act_alpha, 0.f, o->c->stream));
     return KE_OK;
 }
 

@@ -62,11 +62,11 @@ extern "C" kk_status_t kk_conv2d_out_size(kk_conv2d_geom_t *g) {
     if (g->h <= 0 || g->w <= 0 || g->kh <= 0 || g->kw <= 0 || g->stride_h <= 0 ||
         g->stride_w <= 0 || g->dil_h <= 0 || g->dil_w <= 0 || g->pad_t < 0 || g->pad_l < 0 ||
         g->pad_b < 0 || g->pad_r < 0)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_conv: bad arguments");
     int64_t ekh = (g->kh - 1) * g->dil_h + 1, ekw = (g->kw - 1) * g->dil_w + 1;
     int64_t hh = g->h + g->pad_t + g->pad_b - ekh, ww = g->w + g->pad_l + g->pad_r - ekw;
     if (hh < 0 || ww < 0)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_conv: bad arguments");
     g->oh = hh / g->stride_h + 1;
     g->ow = ww / g->stride_w + 1;
     return KK_OK;
@@ -81,7 +81,7 @@ extern "C" kk_status_t kk_im2col_batch_launch(const float *d_img, int64_t img_st
                                               int64_t images, const kk_conv2d_geom_t *g,
                                               float *d_col, kk_stream_t stream) {
     if (!d_img || !d_col || !g || g->oh <= 0 || g->ow <= 0 || g->c <= 0 || images < 0)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_conv: bad arguments");
     if (images == 0)
         return KK_OK;
     int64_t n = g->c * g->kh * g->kw * g->oh * g->ow * images;
@@ -96,7 +96,7 @@ extern "C" kk_status_t kk_pool2d_launch(kk_pool_kind_t kind, const float *d_x, f
                                         int64_t planes, const kk_conv2d_geom_t *g,
                                         int count_include_pad, kk_stream_t stream) {
     if (!d_x || !d_y || !g || planes < 0 || g->oh <= 0 || g->ow <= 0)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_conv: bad arguments");
     if (planes == 0)
         return KK_OK;
     int64_t n = planes * g->oh * g->ow;

@@ -27,8 +27,10 @@ typedef enum kk_status {
 
 #define KK_MAX_RANK 8
 
-/* Same type as cudaStream_t, without including cuda_runtime.h in C code. */
+/* Same types as cudaStream_t / cudaEvent_t, without including
+ * cuda_runtime.h in C code. */
 typedef struct CUstream_st *kk_stream_t;
+typedef struct CUevent_st *kk_event_t;
 
 const char *kk_status_str(kk_status_t st);
 /* Text of the last CUDA/cuBLAS error seen by this thread ("" if none). */
@@ -44,6 +46,16 @@ kk_status_t kk_device_name(int index, char *buf, size_t size);
 kk_status_t kk_stream_new(kk_stream_t *out);
 void kk_stream_free(kk_stream_t s); /* NULL: no-op */
 kk_status_t kk_stream_sync(kk_stream_t s);
+
+/* Events (timing disabled: ordering only). kk_event_wait makes later work
+ * on `s` wait for the event's last record; kk_event_sync blocks the host
+ * until it completed and reports execution errors of the work before it.
+ * An event never recorded counts as complete. */
+kk_status_t kk_event_new(kk_event_t *out);
+void kk_event_free(kk_event_t e); /* NULL: no-op */
+kk_status_t kk_event_record(kk_event_t e, kk_stream_t s);
+kk_status_t kk_event_wait(kk_stream_t s, kk_event_t e);
+kk_status_t kk_event_sync(kk_event_t e);
 
 /* Device memory: caller owns *out and frees it with kk_free. */
 kk_status_t kk_malloc(void **out, size_t bytes);

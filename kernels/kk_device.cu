@@ -57,12 +57,16 @@ extern "C" kk_status_t kk_device_select(int index) {
 }
 
 extern "C" kk_status_t kk_device_mem_info(size_t *free_bytes, size_t *total_bytes) {
+    if (!free_bytes || !total_bytes)
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_device_mem_info: NULL output");
     KK_CUDA_CHECK(cudaMemGetInfo(free_bytes, total_bytes));
     return KK_OK;
 }
 
 extern "C" kk_status_t kk_device_name(int index, char *buf, size_t size) {
     cudaDeviceProp prop;
+    if (!buf || size == 0)
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_device_name: no buffer");
     KK_CUDA_CHECK(cudaGetDeviceProperties(&prop, index));
     snprintf(buf, size, "%s", prop.name);
     return KK_OK;
@@ -70,6 +74,7 @@ extern "C" kk_status_t kk_device_name(int index, char *buf, size_t size) {
 
 extern "C" kk_status_t kk_stream_new(kk_stream_t *out) {
     cudaStream_t s;
+    *out = NULL;
     KK_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     *out = s;
     return KK_OK;
@@ -77,11 +82,39 @@ extern "C" kk_status_t kk_stream_new(kk_stream_t *out) {
 
 extern "C" void kk_stream_free(kk_stream_t s) {
     if (s)
-        cudaStreamDestroy(s);
+        (void)cudaStreamDestroy(s);
 }
 
 extern "C" kk_status_t kk_stream_sync(kk_stream_t s) {
     KK_CUDA_CHECK(cudaStreamSynchronize(s));
+    return KK_OK;
+}
+
+extern "C" kk_status_t kk_event_new(kk_event_t *out) {
+    cudaEvent_t e;
+    *out = NULL;
+    KK_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    *out = e;
+    return KK_OK;
+}
+
+extern "C" void kk_event_free(kk_event_t e) {
+    if (e)
+        (void)cudaEventDestroy(e);
+}
+
+extern "C" kk_status_t kk_event_record(kk_event_t e, kk_stream_t s) {
+    KK_CUDA_CHECK(cudaEventRecord(e, s));
+    return KK_OK;
+}
+
+extern "C" kk_status_t kk_event_wait(kk_stream_t s, kk_event_t e) {
+    KK_CUDA_CHECK(cudaStreamWaitEvent(s, e, 0));
+    return KK_OK;
+}
+
+extern "C" kk_status_t kk_event_sync(kk_event_t e) {
+    KK_CUDA_CHECK(cudaEventSynchronize(e));
     return KK_OK;
 }
 
@@ -93,7 +126,7 @@ extern "C" kk_status_t kk_malloc(void **out, size_t bytes) {
 
 extern "C" void kk_free(void *d_ptr) {
     if (d_ptr)
-        cudaFree(d_ptr);
+        (void)cudaFree(d_ptr);
 }
 
 extern "C" kk_status_t kk_host_alloc(void **out, size_t bytes) {
@@ -104,7 +137,7 @@ extern "C" kk_status_t kk_host_alloc(void **out, size_t bytes) {
 
 extern "C" void kk_host_free(void *h_ptr) {
     if (h_ptr)
-        cudaFreeHost(h_ptr);
+        (void)cudaFreeHost(h_ptr);
 }
 
 extern "C" kk_status_t kk_memcpy_h2d(void *d_dst, const void *h_src, size_t bytes,

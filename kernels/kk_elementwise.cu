@@ -1,6 +1,7 @@
 // kk_elementwise: broadcasting binary ops, unary activations, bias+activation.
 #include <cuda_runtime.h>
 #include <math.h>
+#include <stdint.h>
 
 #include "kk_check.cuh"
 #include "kk_elementwise.h"
@@ -65,21 +66,26 @@ __global__ void binary_strided(kk_binop_t op, const float *__restrict__ a, Shape
     }
 }
 
-__global__ void unary_kernel(kk_unop_t op, const float *__restrict__ x, float *y, int64_t n,
-                             float alpha, float beta) {
+// x and y may be the same buffer (in-place epilogues): no __restrict__.
+__global__ void unary_kernel(kk_unop_t op, const float *x, float *y, int64_t n, float alpha,
+                             float beta) {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x)
         y[i] = apply_unary(op, x[i], alpha, beta);
 }
 
-__global__ void bias_act_kernel(float *y, const float *__restrict__ bias, int64_t rows,
-                                int64_t cols, kk_unop_t act, float alpha, float beta) {
-    int64_t n = rows * cols;
+// y[(o * chans + c) * inner + i] = act(y[...] + bias[c]), in place. With
+// inner == 1 this is the GEMM row-bias epilogue; with inner = H*W the conv
+// per-channel bias.
+__global__ void chan_bias_act_kernel(float *y, const float *__restrict__ bias, int64_t outer,
+                                     int64_t chans, int64_t inner, kk_unop_t act, float alpha,
+                                     float beta) {
+    int64_t n = outer * chans * inner;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x) {
         float v = y[i];
         if (bias)
-            v += bias[i % cols];
+            v += bias[(i / inner) % chans];
         y[i] = apply_unary(act, v, alpha, beta);
     }
 }
@@ -90,7 +96,7 @@ extern "C" kk_status_t kk_broadcast_strides(const int64_t *in_shape, int in_rank
                                             const int64_t *out_shape, int out_rank,
                                             int64_t *strides_out) {
     if (in_rank < 0 || out_rank > KK_MAX_RANK || in_rank > out_rank)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_elementwise: bad arguments");
     int64_t stride = 1;
     for (int k = out_rank - 1; k >= 0; k--) {
         int ik = k - (out_rank - in_rank);
@@ -104,7 +110,7 @@ extern "C" kk_status_t kk_broadcast_strides(const int64_t *in_shape, int in_rank
         } else if (d == 1) {
             strides_out[k] = 0;
         } else {
-            return KK_ERR_INVALID_ARG;
+            return kk_record_error(KK_ERR_INVALID_ARG, "kk_elementwise: bad arguments");
         }
         stride *= d;
     }
@@ -116,7 +122,7 @@ extern "C" kk_status_t kk_binary_launch(kk_binop_t op, const float *d_a,
                                         const int64_t *b_strides, float *d_out,
                                         const int64_t *out_shape, int rank, kk_stream_t stream) {
     if (rank < 0 || rank > KK_MAX_RANK || !d_a || !d_b || !d_out)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_elementwise: bad arguments");
     int64_t n = 1;
     Shape8 shape = {}, as = {}, bs = {};
     bool flat = true;
@@ -145,7 +151,7 @@ extern "C" kk_status_t kk_binary_launch(kk_binop_t op, const float *d_a,
 extern "C" kk_status_t kk_unary_launch(kk_unop_t op, const float *d_x, float *d_y, int64_t n,
                                        float alpha, float beta, kk_stream_t stream) {
     if (n < 0 || !d_x || !d_y)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_elementwise: bad arguments");
     if (n == 0)
         return KK_OK;
     const unsigned threads = 256;
@@ -154,17 +160,29 @@ extern "C" kk_status_t kk_unary_launch(kk_unop_t op, const float *d_x, float *d_
     return KK_OK;
 }
 
+extern "C" kk_status_t kk_chan_bias_act_launch(float *d_y, const float *d_bias, int64_t outer,
+                                               int64_t chans, int64_t inner, kk_unop_t act,
+                                               float alpha, float beta, kk_stream_t stream) {
+    if (outer < 0 || chans <= 0 || inner <= 0 || !d_y)
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_chan_bias_act: bad arguments");
+    // n overflow: the caller's tensor already exists, so outer*chans*inner
+    // is its element count; still refuse products past int64.
+    if (outer > INT64_MAX / chans || outer * chans > INT64_MAX / inner)
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_chan_bias_act: too many elements");
+    int64_t n = outer * chans * inner;
+    if (n == 0)
+        return KK_OK;
+    if (!d_bias && act == KK_UN_IDENTITY)
+        return KK_OK;
+    const unsigned threads = 256;
+    chan_bias_act_kernel<<<kk_blocks_for(n, threads), threads, 0, stream>>>(
+        d_y, d_bias, outer, chans, inner, act, alpha, beta);
+    KK_LAUNCH_CHECK("chan_bias_act");
+    return KK_OK;
+}
+
 extern "C" kk_status_t kk_bias_act_launch(float *d_y, const float *d_bias, int64_t rows,
                                           int64_t cols, kk_unop_t act, float alpha, float beta,
                                           kk_stream_t stream) {
-    if (rows < 0 || cols <= 0 || !d_y)
-        return KK_ERR_INVALID_ARG;
-    int64_t n = rows * cols;
-    if (n == 0)
-        return KK_OK;
-    const unsigned threads = 256;
-    bias_act_kernel<<<kk_blocks_for(n, threads), threads, 0, stream>>>(d_y, d_bias, rows, cols,
-                                                                       act, alpha, beta);
-    KK_LAUNCH_CHECK("bias_act");
-    return KK_OK;
+    return kk_chan_bias_act_launch(d_y, d_bias, rows, cols, 1, act, alpha, beta, stream);
 }

@@ -57,6 +57,13 @@ kk_status_t kk_unary_launch(kk_unop_t op, const float *d_x, float *d_y, int64_t 
 kk_status_t kk_bias_act_launch(float *d_y, const float *d_bias, int64_t rows, int64_t cols,
                                kk_unop_t act, float alpha, float beta, kk_stream_t stream);
 
+/* Per-channel bias + activation, in place: for a row-major [outer, chans,
+ * inner] tensor, d_y[o, c, i] = act(d_y[o, c, i] + d_bias[c]) (d_bias may be
+ * NULL). Conv's epilogue (inner = H*W); kk_bias_act_launch is inner = 1. */
+kk_status_t kk_chan_bias_act_launch(float *d_y, const float *d_bias, int64_t outer,
+                                    int64_t chans, int64_t inner, kk_unop_t act, float alpha,
+                                    float beta, kk_stream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

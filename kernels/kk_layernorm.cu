@@ -37,7 +37,7 @@ extern "C" kk_status_t kk_layernorm_launch(const float *d_x, const float *d_gamm
                                            const float *d_beta, float *d_y, int64_t rows,
                                            int64_t cols, float eps, kk_stream_t stream) {
     if (rows < 0 || cols <= 0 || rows > 0x7fffffff || !d_x || !d_gamma || !d_y)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_layernorm: bad arguments");
     if (rows == 0)
         return KK_OK;
     unsigned threads = cols >= 1024 ? 512 : (cols >= 256 ? 256 : 128);

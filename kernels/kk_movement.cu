@@ -72,12 +72,12 @@ extern "C" kk_status_t kk_strided_copy(const void *d_src, int64_t src_offset,
                                        const int64_t *shape, int rank, size_t elem_size,
                                        kk_stream_t stream) {
     if (rank < 0 || rank > KK_MAX_RANK || !d_src || !d_dst)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_movement: bad arguments");
     Dims8 ss = {}, ds = {}, sh = {};
     int64_t n = 1;
     for (int k = 0; k < rank; k++) {
         if (shape[k] < 0)
-            return KK_ERR_INVALID_ARG;
+            return kk_record_error(KK_ERR_INVALID_ARG, "kk_movement: bad arguments");
         ss.d[k] = src_strides[k];
         ds.d[k] = dst_strides[k];
         sh.d[k] = shape[k];
@@ -90,7 +90,7 @@ extern "C" kk_status_t kk_strided_copy(const void *d_src, int64_t src_offset,
     case 2: launch_copy<uint16_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream); break;
     case 4: launch_copy<uint32_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream); break;
     case 8: launch_copy<uint64_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream); break;
-    default: return KK_ERR_INVALID_ARG;
+    default: return kk_record_error(KK_ERR_INVALID_ARG, "kk_movement: bad arguments");
     }
     KK_LAUNCH_CHECK("strided_copy");
     return KK_OK;
@@ -101,7 +101,7 @@ extern "C" kk_status_t kk_gather_launch(const void *d_data, const int64_t *d_ind
                                         int64_t inner, size_t elem_size, int *d_error,
                                         kk_stream_t stream) {
     if (outer < 0 || axis_dim <= 0 || m < 0 || inner <= 0 || !d_data || !d_indices || !d_out)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_movement: bad arguments");
     if (outer == 0 || m == 0)
         return KK_OK;
     switch (elem_size) {
@@ -109,7 +109,7 @@ extern "C" kk_status_t kk_gather_launch(const void *d_data, const int64_t *d_ind
     case 2: launch_gather<uint16_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error, stream); break;
     case 4: launch_gather<uint32_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error, stream); break;
     case 8: launch_gather<uint64_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error, stream); break;
-    default: return KK_ERR_INVALID_ARG;
+    default: return kk_record_error(KK_ERR_INVALID_ARG, "kk_movement: bad arguments");
     }
     KK_LAUNCH_CHECK("gather");
     return KK_OK;

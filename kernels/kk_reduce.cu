@@ -63,7 +63,7 @@ extern "C" kk_status_t kk_reduce_launch(kk_reduce_op_t op, const float *d_x, flo
                                         int64_t outer, int64_t n, int64_t inner,
                                         kk_stream_t stream) {
     if (outer < 0 || n <= 0 || inner <= 0 || !d_x || !d_y)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_reduce: bad arguments");
     if (outer == 0)
         return KK_OK;
     if (inner == 1 && n >= 64 && outer <= 0x7fffffff) {
@@ -80,7 +80,7 @@ extern "C" kk_status_t kk_reduce_launch(kk_reduce_op_t op, const float *d_x, flo
 extern "C" kk_status_t kk_argmax_launch(const float *d_x, int64_t *d_idx, int64_t outer,
                                         int64_t n, int64_t inner, kk_stream_t stream) {
     if (outer < 0 || n <= 0 || inner <= 0 || !d_x || !d_idx)
-        return KK_ERR_INVALID_ARG;
+        return kk_record_error(KK_ERR_INVALID_ARG, "kk_reduce: bad arguments");
     if (outer == 0)
         return KK_OK;
     const unsigned threads = 256;

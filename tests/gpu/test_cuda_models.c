@@ -1,7 +1,11 @@
 /* The four test models end to end: the CUDA backend against the CPU engine
  * on the committed reference inputs (batch 1, 7, 64), FP32 tolerance rtol
  * 1e-4, atol 1e-5 (plus the onnxruntime outputs at the conformance
- * tolerance). Exits 77 (SKIP) without a GPU. */
+ * tolerance), through ke_plan_run and through the double-buffered
+ * ke_plan_submit / ke_plan_wait. Reduced precision (Gemm/MatMul/Conv only)
+ * against the same CPU FP32 outputs, whole-model tolerances (stated, first
+ * run on a GPU will tell whether they hold): TF32 rtol/atol 1e-2, FP16
+ * 3e-2, BF16 1e-1. Exits 77 (SKIP) without a GPU. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +28,19 @@ static int compare(const char *what, const float *got, const float *want, int64_
     return 0;
 }
 
-static int run_model(const char *root, const char *name, int batch) {
+typedef struct {
+    ke_precision_t prec;
+    double rtol, atol;
+} prec_case_t;
+
+static const prec_case_t k_precs[] = {
+    {KE_PREC_FP32, 1e-4, 1e-5},
+    {KE_PREC_TF32, 1e-2, 1e-2},
+    {KE_PREC_FP16, 3e-2, 3e-2},
+    {KE_PREC_BF16, 1e-1, 1e-1},
+};
+
+static int run_model(const char *root, const char *name, int batch, const prec_case_t *pc) {
     char path[4096], err[512];
     snprintf(path, sizeof path, "%s/models/%s.onnx", root, name);
     ke_model_t *m = ke_model_load_file(path, NULL, err, sizeof err);
@@ -36,6 +52,7 @@ static int run_model(const char *root, const char *name, int batch) {
     pp.max_batch = 64;
     ke_plan_t *cpu = ke_plan_new(m, &pp, err, sizeof err);
     pp.device = "cuda";
+    pp.precision = pc->prec;
     ke_plan_t *gpu = cpu ? ke_plan_new(m, &pp, err, sizeof err) : NULL;
     if (!cpu || !gpu) {
         fprintf(stderr, "FAIL plan %s: %s\n", name, err);
@@ -46,7 +63,7 @@ static int run_model(const char *root, const char *name, int batch) {
     int ni = ke_model_num_inputs(m), no = ke_model_num_outputs(m), failures = 0;
     kf_npy_t *ins[8] = {0};
     const void *inp[8];
-    void *out_cpu[8] = {0}, *out_gpu[8] = {0};
+    void *out_cpu[8] = {0}, *out_gpu[8] = {0}, *out_async[8] = {0};
     for (int i = 0; i < ni && i < 8; i++) {
         ke_io_info_t info;
         ke_model_input(m, i, &info);
@@ -67,9 +84,35 @@ static int run_model(const char *root, const char *name, int batch) {
     }
     if (ke_plan_run(cpu, batch, inp, out_cpu, err, sizeof err) != KE_OK ||
         ke_plan_run(gpu, batch, inp, out_gpu, err, sizeof err) != KE_OK) {
-        fprintf(stderr, "FAIL run %s b%d: %s\n", name, batch, err);
+        fprintf(stderr, "FAIL run %s b%d %s: %s\n", name, batch, ke_precision_name(pc->prec),
+                err);
         failures++;
         goto done;
+    }
+    /* double buffered: two batches in flight must give the same bytes as
+     * the synchronous run (same kernels, same inputs) */
+    for (int i = 0; i < no; i++) {
+        ke_tensor_t d;
+        ke_plan_output_desc(cpu, i, batch, &d);
+        out_async[i] = calloc(1, ke_tensor_nbytes(&d) + 1);
+    }
+    int rows = 0;
+    if (ke_plan_submit(gpu, batch, inp, err, sizeof err) != KE_OK ||
+        ke_plan_submit(gpu, batch, inp, err, sizeof err) != KE_OK ||
+        ke_plan_wait(gpu, out_async, &rows, err, sizeof err) != KE_OK ||
+        ke_plan_wait(gpu, out_async, &rows, err, sizeof err) != KE_OK || rows != batch) {
+        fprintf(stderr, "FAIL async %s b%d: %s\n", name, batch, err);
+        failures++;
+        goto done;
+    }
+    for (int i = 0; i < no; i++) {
+        ke_tensor_t d;
+        ke_plan_output_desc(cpu, i, batch, &d);
+        if (memcmp(out_async[i], out_gpu[i], ke_tensor_nbytes(&d)) != 0) {
+            fprintf(stderr, "FAIL async %s b%d output %d differs from ke_plan_run\n", name,
+                    batch, i);
+            failures++;
+        }
     }
     for (int i = 0; i < no; i++) {
         ke_tensor_t d;
@@ -77,8 +120,20 @@ static int run_model(const char *root, const char *name, int batch) {
         ke_plan_output_desc(cpu, i, batch, &d);
         ke_model_output(m, i, &info);
         char what[256];
-        snprintf(what, sizeof what, "%s b%d %s", name, batch, info.name);
-        failures += compare(what, out_gpu[i], out_cpu[i], ke_tensor_numel(&d), 1e-4, 1e-5);
+        snprintf(what, sizeof what, "%s b%d %s %s", name, batch, info.name,
+                 ke_precision_name(pc->prec));
+        if (d.dtype != KE_DT_F32) { /* e.g. ArgMax labels: exact in FP32 only */
+            if (pc->prec == KE_PREC_FP32 &&
+                memcmp(out_gpu[i], out_cpu[i], ke_tensor_nbytes(&d)) != 0) {
+                fprintf(stderr, "FAIL %s: differs\n", what);
+                failures++;
+            }
+            continue;
+        }
+        failures += compare(what, out_gpu[i], out_cpu[i], ke_tensor_numel(&d), pc->rtol,
+                            pc->atol);
+        if (pc->prec != KE_PREC_FP32)
+            continue;
         snprintf(path, sizeof path, "%s/models/ref/%s/b%d/outputs/%s.npy", root, name, batch,
                  info.name);
         kf_npy_t *ref = NULL;
@@ -93,12 +148,13 @@ done:
         kf_npy_free(ins[i]);
         free(out_cpu[i]);
         free(out_gpu[i]);
+        free(out_async[i]);
     }
     ke_plan_free(gpu);
     ke_plan_free(cpu);
     ke_model_free(m);
     if (!failures)
-        printf("ok %s batch %d\n", name, batch);
+        printf("ok %s batch %d %s\n", name, batch, ke_precision_name(pc->prec));
     return failures;
 }
 
@@ -113,9 +169,10 @@ int main(void) {
     const char *models[] = {"mnist_mlp", "cnn", "binary_classifier", "bert_tiny"};
     const int batches[] = {1, 7, 64};
     int failures = 0, cases = 0;
-    for (size_t i = 0; i < 4; i++)
-        for (size_t b = 0; b < 3; b++, cases++)
-            failures += run_model(root, models[i], batches[b]) != 0;
+    for (size_t pi = 0; pi < sizeof k_precs / sizeof k_precs[0]; pi++)
+        for (size_t i = 0; i < 4; i++)
+            for (size_t b = 0; b < 3; b++, cases++)
+                failures += run_model(root, models[i], batches[b], &k_precs[pi]) != 0;
     printf("%d passed, %d failed\n", cases - failures, failures);
     return failures ? 1 : 0;
 }

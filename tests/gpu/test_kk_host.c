@@ -6,8 +6,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
+
 #include "kk_conv.h"
+#include "kk_convert.h"
 #include "kk_elementwise.h"
+#include "kk_gemm.h"
 
 static void test_broadcast_strides(void **state) {
     (void)state;
@@ -52,10 +56,52 @@ static void test_conv_geometry(void **state) {
     assert_int_equal(kk_conv2d_out_size(&g), KK_ERR_INVALID_ARG);
 }
 
+/* The GEMM argument check the backend relies on before calling cuBLAS. */
+static void test_gemm_args(void **state) {
+    (void)state;
+    assert_true(kk_gemm_args_ok(0, 0, 4, 5, 6, 6, 5, 5, 1));
+    assert_true(kk_gemm_args_ok(1, 1, 4, 5, 6, 4, 6, 5, 3)); /* A [K,M], B [N,K] */
+    assert_false(kk_gemm_args_ok(0, 0, 0, 5, 6, 6, 5, 5, 1)); /* empty: CPU fallback */
+    assert_false(kk_gemm_args_ok(0, 0, 4, 5, 0, 1, 5, 5, 1));
+    assert_false(kk_gemm_args_ok(0, 0, 4, 5, 6, 5, 5, 5, 1)); /* lda < K */
+    assert_false(kk_gemm_args_ok(1, 0, 4, 5, 6, 3, 5, 5, 1)); /* lda < M */
+    assert_false(kk_gemm_args_ok(0, 1, 4, 5, 6, 6, 5, 5, 1)); /* ldb < K */
+    assert_false(kk_gemm_args_ok(0, 0, 4, 5, 6, 6, 5, 4, 1)); /* ldc < N */
+    assert_false(kk_gemm_args_ok(0, 0, (int64_t)1 << 31, 5, 6, 6, 5, 5, 1)); /* int overflow */
+    assert_false(kk_gemm_args_ok(0, 0, 4, 5, 6, 6, 5, 5, 0));
+}
+
+/* Host references of the FP16/BF16 conversions the GPU tests compare to. */
+static void test_half_refs(void **state) {
+    (void)state;
+    assert_true(kk_half_bits_to_float(0x3c00) == 1.0f);
+    assert_true(kk_half_bits_to_float(0xc000) == -2.0f);
+    assert_true(kk_half_bits_to_float(0x7bff) == 65504.0f);
+    assert_true(kk_half_bits_to_float(0x0001) == 0x1p-24f); /* smallest subnormal */
+    assert_true(kk_half_bits_to_float(0x0200) == 0x1p-15f);
+    assert_true(kk_half_bits_to_float(0x0400) == 0x1p-14f); /* smallest normal */
+    assert_true(isinf(kk_half_bits_to_float(0xfc00)) && kk_half_bits_to_float(0xfc00) < 0);
+    assert_true(isnan(kk_half_bits_to_float(0x7e00)));
+    assert_int_equal(kk_float_to_bf16_bits(1.0f), 0x3f80);
+    assert_int_equal(kk_float_to_bf16_bits(-2.0f), 0xc000);
+    /* round to nearest even: 1 + 2^-8 is a tie between 0x3f80 and 0x3f81 */
+    assert_int_equal(kk_float_to_bf16_bits(1.0f + 0x1p-8f), 0x3f80);
+    assert_int_equal(kk_float_to_bf16_bits(1.0f + 0x1p-7f + 0x1p-8f), 0x3f82);
+    assert_int_equal(kk_float_to_bf16_bits(1.0f + 0x1p-8f + 0x1p-12f), 0x3f81);
+    assert_true(isnan(kk_bf16_bits_to_float(kk_float_to_bf16_bits(NAN))));
+    assert_true(isinf(kk_bf16_bits_to_float(kk_float_to_bf16_bits(INFINITY))));
+    for (float f = -3.0f; f < 3.0f; f += 0.173f) {
+        float r = kk_bf16_bits_to_float(kk_float_to_bf16_bits(f));
+        assert_true(fabsf(r - f) <= fabsf(f) * 0x1p-8f);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_broadcast_strides),
         cmocka_unit_test(test_conv_geometry),
+        cmocka_unit_test(test_gemm_args),
+        cmocka_unit_test(test_half_refs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,15 @@
 /* Differential tests: every CUDA kernel against its plain-C reference over
  * random shapes, odd sizes and broadcasting. FP32 tolerance rtol 1e-4,
- * atol 1e-5 (TF32 GEMM: rtol 5e-3, atol 5e-3). Exits 77 (SKIP) without a
- * GPU. */
+ * atol 1e-5; GEMMs (inputs in [-1, 1], K <= 300): FP32 rtol/atol 1e-4,
+ * TF32 5e-3, FP16 operands 1e-2, BF16 operands 5e-2 (kk_gemm.h). Exits 77
+ * (SKIP) without a GPU. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kk_conv.h"
+#include "kk_convert.h"
 #include "kk_cuda.h"
 #include "kk_device.h"
 #include "kk_elementwise.h"
@@ -158,6 +160,59 @@ static void test_bias_act(ctx_t *c) {
     free(y), free(bias), free(want), free(got);
 }
 
+static void test_chan_bias_act(ctx_t *c) {
+    for (int iter = 0; iter < 6; iter++) {
+        int64_t outer = rand_int(c, 1, 7), ch = rand_int(c, 1, 33), inner = rand_int(c, 1, 200);
+        int64_t n = outer * ch * inner;
+        float *y = rand_buf(c, n, -2, 2), *bias = rand_buf(c, ch, -1, 1);
+        float *want = malloc(n * sizeof(float)), *got = malloc(n * sizeof(float));
+        kk_unop_t act = iter & 1 ? KK_UN_RELU : KK_UN_IDENTITY;
+        int with_bias = iter != 4;
+        for (int64_t i = 0; i < n; i++)
+            want[i] = kk_ref_unary(act, y[i] + (with_bias ? bias[(i / inner) % ch] : 0.f), 0, 0);
+        float *dy = up(c, y, n * sizeof(float)), *db = up(c, bias, ch * sizeof(float));
+        CHECK_KK(kk_chan_bias_act_launch(dy, with_bias ? db : NULL, outer, ch, inner, act, 0, 0,
+                                         c->stream));
+        down(c, got, dy, n * sizeof(float));
+        compare(c, "chan bias+act", got, want, n, 1e-6, 1e-6);
+        kk_free(dy), kk_free(db);
+        free(y), free(bias), free(want), free(got);
+    }
+}
+
+static void test_convert(ctx_t *c) {
+    int64_t n = 5003;
+    float *x = rand_buf(c, n, -70000.f, 70000.f);
+    x[0] = 0.f, x[1] = -0.f, x[2] = 1e-8f, x[3] = 65504.f, x[4] = 65520.f; /* edges */
+    uint16_t *got = malloc(n * 2);
+    float *dx = up(c, x, n * sizeof(float));
+    void *dh = up(c, NULL, n * 2);
+    for (int t = KK_GEMM_T_F16; t <= KK_GEMM_T_BF16; t++) {
+        CHECK_KK(kk_convert_launch((kk_gemm_type_t)t, dx, dh, n, c->stream));
+        down(c, got, dh, n * 2);
+        c->cases++;
+        for (int64_t i = 0; i < n; i++) {
+            float back = t == KK_GEMM_T_F16 ? kk_half_bits_to_float(got[i])
+                                            : kk_bf16_bits_to_float(got[i]);
+            int ok;
+            if (t == KK_GEMM_T_BF16)
+                ok = got[i] == kk_float_to_bf16_bits(x[i]);
+            else if (fabsf(x[i]) >= 65520.f) /* rounds past the largest half */
+                ok = isinf(back) && (back > 0) == (x[i] > 0);
+            else /* nearest: within half an ulp (2^-11 relative), or a subnormal step */
+                ok = fabsf(back - x[i]) <= fmaxf(fabsf(x[i]) * 0x1p-11f, 0x1p-25f);
+            if (!ok) {
+                fprintf(stderr, "FAIL convert type %d: %.9g -> 0x%04x (%.9g)\n", t, x[i], got[i],
+                        back);
+                c->failures++;
+                break;
+            }
+        }
+    }
+    kk_free(dx), kk_free(dh);
+    free(x), free(got);
+}
+
 static void test_rows(ctx_t *c) {
     int64_t colsv[] = {1, 7, 64, 128, 1000, 3001};
     for (size_t i = 0; i < sizeof(colsv) / sizeof(colsv[0]); i++) {
@@ -291,6 +346,18 @@ static void test_movement(ctx_t *c) {
             fprintf(stderr, "FAIL gather flagged an in-range index\n");
             c->failures++;
         }
+        /* one index out of range: zeros written, the flag raised */
+        idx[m - 1] = iter & 1 ? ad : -ad - 1;
+        CHECK_KK(kk_memcpy_h2d(didx, idx, m * sizeof(int64_t), c->stream));
+        CHECK_KK(kk_gather_launch(dx, didx, dy, outer, ad, m, inner, sizeof(float), derr,
+                                  c->stream));
+        down(c, &err, derr, sizeof(int));
+        c->cases++;
+        if (!err) {
+            fprintf(stderr, "FAIL gather did not flag index %lld of [0, %lld)\n",
+                    (long long)idx[m - 1], (long long)ad);
+            c->failures++;
+        }
         kk_free(dx), kk_free(dy), kk_free(didx), kk_free(derr);
         free(idx), free(x), free(want), free(got);
     }
@@ -378,6 +445,54 @@ static void test_gemm(ctx_t *c, kk_gemm_math_t math) {
     kk_gemm_free(g);
 }
 
+/* FP16 / BF16 operands (converted on the device), FP32 C and accumulate,
+ * against the FP32 reference on the same (unrounded) inputs. */
+static void test_gemm_ex(ctx_t *c, kk_gemm_type_t type) {
+    kk_gemm_t *g = kk_gemm_new(c->stream, KK_GEMM_FP32);
+    if (!g) {
+        fprintf(stderr, "FAIL kk_gemm_new: %s\n", kk_last_error_str());
+        c->failures++;
+        return;
+    }
+    double tol = type == KK_GEMM_T_F16 ? 1e-2 : 5e-2;
+    for (int iter = 0; iter < 12; iter++) {
+        int ta = iter & 1, tb = (iter >> 1) & 1;
+        int64_t M = rand_int(c, 1, 130), N = rand_int(c, 1, 130), K = rand_int(c, 1, 300);
+        int64_t batch = iter >= 6 ? rand_int(c, 2, 4) : 1;
+        int64_t lda = ta ? M : K, ldb = tb ? K : N, ldc = N;
+        int64_t sa = M * K, sb = (iter % 3 == 0) ? 0 : K * N, sc = M * N;
+        float *A = rand_buf(c, sa * batch, -1, 1), *B = rand_buf(c, K * N * batch, -1, 1);
+        float *want = rand_buf(c, sc * batch, -1, 1), *got = malloc(sc * batch * sizeof(float));
+        float *dA = up(c, A, sa * batch * sizeof(float)),
+              *dB = up(c, B, K * N * batch * sizeof(float)),
+              *dC = up(c, want, sc * batch * sizeof(float));
+        void *hA = up(c, NULL, sa * batch * 2), *hB = up(c, NULL, K * N * batch * 2);
+        CHECK_KK(kk_convert_launch(type, dA, hA, sa * batch, c->stream));
+        CHECK_KK(kk_convert_launch(type, dB, hB, K * N * batch, c->stream));
+        for (int64_t bi = 0; bi < batch; bi++)
+            kk_ref_sgemm(ta, tb, M, N, K, 0.5f, A + bi * sa, lda, B + bi * sb, ldb, 0.25f,
+                         want + bi * sc, ldc);
+        CHECK_KK(kk_gemm_ex_batched(g, type, ta, tb, M, N, K, 0.5f, hA, lda, sa, hB, ldb, sb,
+                                    0.25f, dC, ldc, sc, batch));
+        down(c, got, dC, sc * batch * sizeof(float));
+        char what[96];
+        snprintf(what, sizeof(what), "gemm %s ta=%d tb=%d %lldx%lldx%lld batch %lld",
+                 type == KK_GEMM_T_F16 ? "fp16" : "bf16", ta, tb, (long long)M, (long long)N,
+                 (long long)K, (long long)batch);
+        compare(c, what, got, want, sc * batch, tol, tol);
+        kk_free(dA), kk_free(dB), kk_free(dC), kk_free(hA), kk_free(hB);
+        free(A), free(B), free(want), free(got);
+    }
+    /* a bad size is refused before cuBLAS */
+    c->cases++;
+    if (kk_gemm_ex_batched(g, type, 0, 0, 0, 4, 4, 1.f, g, 4, 0, g, 4, 0, 0.f, (float *)g, 4, 0,
+                           1) != KK_ERR_INVALID_ARG) {
+        fprintf(stderr, "FAIL gemm_ex accepted M = 0\n");
+        c->failures++;
+    }
+    kk_gemm_free(g);
+}
+
 int main(void) {
     if (kk_device_count() == 0) {
         printf("no CUDA device: SKIP\n");
@@ -390,12 +505,16 @@ int main(void) {
     test_unary(&c);
     test_binary(&c);
     test_bias_act(&c);
+    test_chan_bias_act(&c);
+    test_convert(&c);
     test_rows(&c);
     test_reduce(&c);
     test_movement(&c);
     test_conv(&c);
     test_gemm(&c, KK_GEMM_FP32);
     test_gemm(&c, KK_GEMM_TF32);
+    test_gemm_ex(&c, KK_GEMM_T_F16);
+    test_gemm_ex(&c, KK_GEMM_T_BF16);
     kk_stream_free(c.stream);
     printf("%d passed, %d failed\n", c.cases - c.failures, c.failures);
     return c.failures ? 1 : 0;

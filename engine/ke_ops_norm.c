@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "ke_ops_kern.h"
+#include "ke_vmath.h"
 
 void ke_batchnorm_f32(int64_t n, int64_t c, int64_t inner, const float *X, const float *scale,
                       const float *B, const float *mean, const float *var, float eps, float *Y,
@@ -52,6 +53,66 @@ void ke_layernorm_f32(int64_t rows, int64_t cols, const float *X, const float *s
     }
 }
 
+/* Monotonic int key of a float (signed order = float order for non-NaN):
+ * max-reductions over keys vectorise where float compares do not (see
+ * ke_vmath.h). The map is its own inverse. */
+static inline int32_t fkey(float x)
+{
+    uint32_t u = ke_vm_bits(x);
+    return (int32_t)(u ^ ((0u - (u >> 31)) >> 1));
+}
+
+static inline float unkey(int32_t k)
+{
+    uint32_t u = (uint32_t)k;
+    return ke_vm_float(u ^ ((0u - (u >> 31)) >> 1));
+}
+
+#define SM_LANES 16
+
+/* max of x[0..n) (NaN sorts above +inf) with SM_LANES partial maxima */
+static float row_max(const float *x, int64_t n)
+{
+    int32_t m[SM_LANES];
+    for (int k = 0; k < SM_LANES; k++)
+        m[k] = fkey(-INFINITY);
+    int64_t j = 0;
+    for (; j + SM_LANES <= n; j += SM_LANES)
+        for (int k = 0; k < SM_LANES; k++) {
+            int32_t v = fkey(x[j + k]);
+            m[k] = v > m[k] ? v : m[k];
+        }
+    for (; j < n; j++) {
+        int32_t v = fkey(x[j]);
+        m[0] = v > m[0] ? v : m[0];
+    }
+    int32_t r = m[0];
+    for (int k = 1; k < SM_LANES; k++)
+        r = m[k] > r ? m[k] : r;
+    return unkey(r);
+}
+
+/* y[j] = e^(x[j] - mx); returns the sum (SM_LANES partial sums) */
+static float row_exp_sum(const float *restrict x, float *restrict y, int64_t n, float mx)
+{
+    float acc[SM_LANES] = {0};
+    int64_t j = 0;
+    for (; j + SM_LANES <= n; j += SM_LANES)
+        for (int k = 0; k < SM_LANES; k++) {
+            float e = ke_vexpf(x[j + k] - mx);
+            y[j + k] = e;
+            acc[k] += e;
+        }
+    for (; j < n; j++) {
+        y[j] = ke_vexpf(x[j] - mx);
+        acc[0] += y[j];
+    }
+    float s = 0.0f;
+    for (int k = 0; k < SM_LANES; k++)
+        s += acc[k];
+    return s;
+}
+
 void ke_softmax_f32(int64_t outer, int64_t n, int64_t inner, const float *X, float *Y, int log)
 {
     if (inner == 1) {
@@ -59,14 +120,8 @@ void ke_softmax_f32(int64_t outer, int64_t n, int64_t inner, const float *X, flo
         for (int64_t o = 0; o < outer; o++) {
             const float *restrict x = X + o * n;
             float *restrict y = Y + o * n;
-            float mx = -INFINITY;
-            for (int64_t j = 0; j < n; j++)
-                mx = x[j] > mx ? x[j] : mx;
-            float s = 0.0f;
-            for (int64_t j = 0; j < n; j++) {
-                y[j] = expf(x[j] - mx);
-                s += y[j];
-            }
+            const float mx = row_max(x, n);
+            const float s = row_exp_sum(x, y, n, mx);
             if (log) {
                 const float ls = logf(s);
                 for (int64_t j = 0; j < n; j++)

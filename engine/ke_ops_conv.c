@@ -57,9 +57,11 @@ size_t ke_conv_scratch_bytes(const ke_conv_geom_t *g)
 {
     if (is_pointwise(g))
         return 0;
+    if (ke_conv_direct_ok(g)) /* whole 64-byte lines: lanes stay aligned */
+        return (ke_conv_direct_scratch_bytes(g) + 63) / 64 * 64;
     ke_g3_t t;
     ke_g3_from(g, &t);
-    return (size_t)((g->c / g->group) * t.ksz * t.osz) * sizeof(float);
+    return ((size_t)((g->c / g->group) * t.ksz * t.osz) * sizeof(float) + 63) / 64 * 64;
 }
 
 /* col[(c, kd, kh, kw), (od, oh, ow)] for the channels of X given. */
@@ -120,6 +122,7 @@ typedef struct conv_job {
     float *Y, *scratch;
     size_t lane_floats;
     int64_t units, lanes;
+    int direct;
     ke_unop_t act;
     ke_unparams_t actp;
 } conv_job_t;
@@ -129,6 +132,10 @@ static void conv_unit(const conv_job_t *j, int64_t u, float *col_buf)
     const ke_conv_geom_t *g = j->g;
     const ke_g3_t *t = &j->t;
     int64_t n = u / g->group, gr = u % g->group;
+    if (j->direct) {
+        ke_conv_direct_unit(g, j->X, j->W, j->bias, j->Y, n, gr, col_buf, j->act, j->actp);
+        return;
+    }
     int64_t cg = g->c / g->group, mg = g->m / g->group;
     int64_t kdim = cg * t->ksz;
     const float *xg = j->X + (n * g->c + gr * cg) * t->isz;
@@ -200,7 +207,9 @@ void ke_conv_f32_mt(const ke_conv_geom_t *g, const float *X, const float *W, con
     ke_g3_from(g, &j.t);
     if (j.units == 0)
         return;
-    j.lane_floats = is_pointwise(g) ? 0 : ke_conv_scratch_bytes(g) / sizeof(float);
+    j.direct = !is_pointwise(g) && ke_conv_direct_ok(g);
+    /* lanes stay 64-byte aligned (scratch is) */
+    j.lane_floats = ke_conv_scratch_bytes(g) / sizeof(float);
     j.lanes = lanes < 1 ? 1 : lanes > j.units ? j.units : lanes;
     if (tp && j.lanes > 1)
         ke_threadpool_parallel_for(tp, j.lanes, 1, conv_lanes, &j);

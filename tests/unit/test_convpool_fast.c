@@ -197,7 +197,7 @@ static void check_conv(ke_threadpool_t *tp, int nd, int64_t n, int64_t c, int64_
         ksz *= k[i];
     int64_t nx = n * c * prod_in(&g), nw = m * (c / group) * ksz, ny = n * m * prod_out(&g);
     float *X = malloc(sizeof(float) * (size_t)nx), *W = malloc(sizeof(float) * (size_t)nw);
-    float B[64];
+    float B[128];
     float *Y1 = malloc(sizeof(float) * (size_t)ny), *Y2 = malloc(sizeof(float) * (size_t)ny);
     fill(X, nx, 11);
     fill(W, nw, 12);
@@ -245,6 +245,14 @@ static void test_conv_threaded(void **st) {
         check_conv(p, 2, 1, 3, 5, 1, in9x7, k3, two, two, two, zero, KE_UN_NONE); /* b1 */
         const int64_t in1[1] = {11}, kk[1] = {3}, s3[1] = {3};
         check_conv(p, 1, 4, 2, 3, 1, in1, kk, s3, one, one, zero, KE_UN_RELU);
+        /* stride 1, direct path: partial channel blocks, asymmetric pads,
+         * mixed dilation, groups, 1-D; and a reduction too long for it */
+        const int64_t d21[2] = {2, 1}, p20[2] = {2, 0}, p03[2] = {0, 3}, in5x31[2] = {5, 31};
+        check_conv(p, 2, 3, 6, 22, 2, in9x7, k3, one, d21, p20, p03, KE_UN_RELU);
+        check_conv(p, 2, 2, 3, 11, 1, in5x31, k23, one, one, p12, zero, KE_UN_NONE);
+        const int64_t in1s[1] = {19}, k5[1] = {5}, p3[1] = {3};
+        check_conv(p, 1, 2, 4, 9, 1, in1s, k5, one, two, p3, one, KE_UN_GELU);
+        check_conv(p, 2, 2, 72, 8, 1, in9x7, k3, one, one, one, one, KE_UN_NONE);
         const int64_t in3[3] = {4, 5, 3}, k3d[3] = {2, 2, 2};
         check_conv(p, 3, 3, 2, 2, 1, in3, k3d, one, one, one, zero, KE_UN_NONE);
     }

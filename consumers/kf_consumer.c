@@ -168,8 +168,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         int lost = rd_kafka_assignment_lost(rk);
         if (!lost) {
             if (kf_offsets_wait_idle(c->p.offsets, parts, c->p.drain_timeout_ms) != KF_OK)
-                KF_WARN(c->p.log, "revoke: jobs still in flight after %d ms are dropped "
-                                  "(not committed; the new owner re-processes them)",
+                KF_WARN(c->p.log,
+                        "revoke: jobs still in flight after %d ms are dropped "
+                        "(not committed; the new owner re-processes them)",
                         c->p.drain_timeout_ms);
             rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts->cnt);
             kf_offsets_collect(c->p.offsets, parts, l);
@@ -178,8 +179,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         uint64_t dropped = 0;
         for (int i = 0; i < parts->cnt; i++)
-            dropped += kf_offsets_drop(c->p.offsets, parts->elems[i].topic,
-                                       parts->elems[i].partition);
+            dropped +=
+                kf_offsets_drop(c->p.offsets, parts->elems[i].topic, parts->elems[i].partition);
         stat_add(c, &c->st.dropped_jobs, dropped);
         stat_add(c, &c->st.revoked, (uint64_t)parts->cnt);
         KF_INFO(c->p.log, "%s %d partition(s); %llu job(s) dropped uncommitted",
@@ -275,10 +276,11 @@ static void *poll_main(void *arg) {
 }
 
 kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, size_t err_size) {
-    if (!params || !params->bootstrap || !params->group || !params->topics ||
-        !params->topics[0] || !params->offsets || !params->on_msg) {
-        snprintf(err, err_size, "consumer: bootstrap, group, topics, offsets and on_msg are "
-                                "required");
+    if (!params || !params->bootstrap || !params->group || !params->topics || !params->topics[0] ||
+        !params->offsets || !params->on_msg) {
+        snprintf(err, err_size,
+                 "consumer: bootstrap, group, topics, offsets and on_msg are "
+                 "required");
         return NULL;
     }
     kf_consumer_t *c = calloc(1, sizeof(*c));
@@ -294,21 +296,26 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *defaults[] = {"bootstrap.servers", params->bootstrap,
-                              "group.id", params->group,
+    const char *defaults[] = {"bootstrap.servers", params->bootstrap, "group.id", params->group,
                               "partition.assignment.strategy", "cooperative-sticky",
-                              "enable.auto.commit", "false",
-                              "enable.auto.offset.store", "false",
+                              "enable.auto.commit", "false", "enable.auto.offset.store", "false",
                               "auto.offset.reset", "earliest",
-                              /* a small prefetch: a pause discards it and a
-                               * resume fetches it again */
-                              "queued.min.messages", "2000",
-                              "queued.max.messages.kbytes", "4096",
-                              "fetch.max.bytes", "2097152",
+                              /* librdkafka 2.0 stops fetching while its local
+                               * queue is above either limit and looks again
+                               * only at its broker thread's next 1 s wakeup
+                               * (fetch.queue.backoff.ms, configurable from
+                               * 2.4 only): a queue the worker drains in less
+                               * than 1 s stalls it for the rest of that
+                               * second (measured: a 2000-message limit
+                               * capped the pipeline at ~4.7k msg/s with
+                               * ~1 s stalls). So the prefetch holds about a
+                               * second of work; memory stays bounded by
+                               * these limits plus the in-flight high mark. */
+                              "queued.min.messages", "100000", "queued.max.messages.kbytes",
+                              "65536", "fetch.max.bytes", "8388608",
                               /* the mock broker holds an empty fetch for the
                                * whole wait: keep latency low when caught up */
-                              "fetch.wait.max.ms", "10",
-                              NULL};
+                              "fetch.wait.max.ms", "10", NULL};
     char e[256];
     if (kf_kafka_conf_apply(conf, defaults, e, sizeof(e)) != KF_OK ||
         kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK ||
@@ -404,7 +411,9 @@ void kf_consumer_free(kf_consumer_t *c) {
     free(c);
 }
 
-int kf_consumer_paused(kf_consumer_t *c) { return c ? atomic_load(&c->paused) : 0; }
+int kf_consumer_paused(kf_consumer_t *c) {
+    return c ? atomic_load(&c->paused) : 0;
+}
 
 int64_t kf_consumer_assigned(kf_consumer_t *c) {
     if (!c)

@@ -203,8 +203,8 @@ static void *poll_main(void *arg) {
     return NULL;
 }
 
-kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *params,
-                                             char *err, size_t err_size) {
+kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *params, char *err,
+                                             size_t err_size) {
     if (!params || !params->bootstrap) {
         snprintf(err, err_size, "result producer: bootstrap servers not set");
         return NULL;
@@ -224,8 +224,15 @@ kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *
     }
     pthread_mutex_init(&rp->mu, NULL);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const char *defaults[] = {"bootstrap.servers", params->bootstrap, "enable.idempotence", "true",
-                              "acks", "all", "linger.ms", "2", NULL};
+    const char *defaults[] = {"bootstrap.servers",
+                              params->bootstrap,
+                              "enable.idempotence",
+                              "true",
+                              "acks",
+                              "all",
+                              "linger.ms",
+                              "2",
+                              NULL};
     char e[256];
     if (kf_kafka_conf_apply(conf, defaults, e, sizeof(e)) != KF_OK ||
         kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK ||
@@ -308,11 +315,11 @@ static kf_status_t produce(kf_result_producer_t *rp, const char *topic, const vo
                            size_t key_len, const void *value, size_t value_len,
                            rd_kafka_headers_t *h, rec_t *rec) {
     atomic_fetch_add(&rp->outstanding, 1);
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        rp->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
-        RD_KAFKA_V_VALUE((void *)value, value_len),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK), RD_KAFKA_V_HEADERS(h),
-        RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e =
+        rd_kafka_producev(rp->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+                          RD_KAFKA_V_VALUE((void *)value, value_len),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
+                          RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END);
     if (e) {
         atomic_fetch_sub(&rp->outstanding, 1);
         if (h)
@@ -343,8 +350,8 @@ kf_status_t kf_result_producer_send(kf_result_producer_t *rp, const char *topic,
     return produce(rp, topic, key, key_len, value, value_len, h, rec);
 }
 
-kf_status_t kf_result_producer_send_dlq(kf_result_producer_t *rp, const void *key,
-                                        size_t key_len, const void *value, size_t value_len,
+kf_status_t kf_result_producer_send_dlq(kf_result_producer_t *rp, const void *key, size_t key_len,
+                                        const void *value, size_t value_len,
                                         const rd_kafka_headers_t *hdrs, const char *error,
                                         const kf_origin_t *origin) {
     if (!rp || !rp->dlq_topic)
@@ -371,6 +378,30 @@ kf_status_t kf_result_producer_send_dlq(kf_result_producer_t *rp, const void *ke
     return produce(rp, rp->dlq_topic, key, key_len, value, value_len, h, rec);
 }
 
+kf_status_t kf_result_producer_warm(kf_result_producer_t *rp, const char *const *topics,
+                                    int timeout_ms, char *err, size_t err_size) {
+    if (!rp)
+        return KF_ERR_INVALID_ARG;
+    for (size_t i = 0; topics && topics[i]; i++) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rp->rk, topics[i], NULL);
+        if (!rkt) {
+            snprintf(err, err_size, "topic %s: %s", topics[i],
+                     rd_kafka_err2str(rd_kafka_last_error()));
+            return KF_ERR_KAFKA;
+        }
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t e = rd_kafka_metadata(rp->rk, 0, rkt, &md, timeout_ms);
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        rd_kafka_topic_destroy(rkt);
+        if (e) {
+            snprintf(err, err_size, "metadata of topic %s: %s", topics[i], rd_kafka_err2str(e));
+            return KF_ERR_KAFKA;
+        }
+    }
+    return KF_OK;
+}
+
 kf_result_producer_stats_t kf_result_producer_stats(kf_result_producer_t *rp) {
     kf_result_producer_stats_t s = {0, 0, 0, 0};
     if (!rp)
@@ -381,4 +412,6 @@ kf_result_producer_stats_t kf_result_producer_stats(kf_result_producer_t *rp) {
     return s;
 }
 
-rd_kafka_t *kf_result_producer_handle(kf_result_producer_t *rp) { return rp ? rp->rk : NULL; }
+rd_kafka_t *kf_result_producer_handle(kf_result_producer_t *rp) {
+    return rp ? rp->rk : NULL;
+}

@@ -48,14 +48,14 @@ typedef kf_status_t (*kf_kafka_conf_fn)(void *user, rd_kafka_conf_t *conf, char 
                                         size_t err_size);
 
 typedef struct kf_result_producer_params {
-    const char *bootstrap;        /* required */
-    const char *dlq_topic;        /* required for _send_dlq */
-    const char *const *kafka_kv;  /* NULL-terminated key, value, key, value...; optional */
-    kf_kafka_conf_fn conf_fn;     /* optional */
+    const char *bootstrap;       /* required */
+    const char *dlq_topic;       /* required for _send_dlq */
+    const char *const *kafka_kv; /* NULL-terminated key, value, key, value...; optional */
+    kf_kafka_conf_fn conf_fn;    /* optional */
     void *conf_user;
-    kf_offsets_t *offsets;        /* borrowed; acked on delivery; optional */
-    kf_logger_t *log;             /* borrowed; NULL = stderr */
-    int retry_backoff_ms;         /* app-level re-produce backoff, default 200 */
+    kf_offsets_t *offsets; /* borrowed; acked on delivery; optional */
+    kf_logger_t *log;      /* borrowed; NULL = stderr */
+    int retry_backoff_ms;  /* app-level re-produce backoff, default 200 */
     kf_rp_delivered_fn on_delivered;
     void *opaque;
 } kf_result_producer_params_t;
@@ -68,8 +68,8 @@ kf_result_producer_params_t kf_result_producer_default_params(void);
 
 /* Creates the producer and starts its poll thread; NULL + err on failure
  * (the librdkafka key that was rejected is named). Caller owns. */
-kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *params,
-                                             char *err, size_t err_size);
+kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *params, char *err,
+                                             size_t err_size);
 
 /* Flushes (up to 30 s), stops the poll thread, destroys. NULL is a no-op. */
 void kf_result_producer_free(kf_result_producer_t *rp);
@@ -83,10 +83,18 @@ kf_status_t kf_result_producer_send(kf_result_producer_t *rp, const char *topic,
 
 /* Produces the original bytes of a bad job to the DLQ topic with the
  * kinfer.* headers added to a copy of `hdrs`. `error` names what was wrong. */
-kf_status_t kf_result_producer_send_dlq(kf_result_producer_t *rp, const void *key,
-                                        size_t key_len, const void *value, size_t value_len,
+kf_status_t kf_result_producer_send_dlq(kf_result_producer_t *rp, const void *key, size_t key_len,
+                                        const void *value, size_t value_len,
                                         const rd_kafka_headers_t *hdrs, const char *error,
                                         const kf_origin_t *origin);
+
+/* Fetches the metadata of `topics` (NULL-terminated) now, so the first
+ * record to each does not wait for librdkafka's 1 s topic scan (measured
+ * here: the first results of a new output topic were held ~1 s). Call from
+ * the owner thread before producing; KF_ERR_KAFKA + err when the brokers do
+ * not answer within timeout_ms (the records would still be produced later). */
+kf_status_t kf_result_producer_warm(kf_result_producer_t *rp, const char *const *topics,
+                                    int timeout_ms, char *err, size_t err_size);
 
 /* Waits until every record (retries included) is delivered or timeout_ms
  * passes. KF_OK or KF_ERR_TIMEOUT. */

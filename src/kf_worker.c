@@ -38,7 +38,7 @@ struct kf_worker {
     kf_result_producer_t *rp;
     kf_consumer_t *c;
     kf_models_t *models;
-    kf_buf_t enc; /* consumer thread: error results */
+    kf_buf_t enc;       /* consumer thread: error results */
     pthread_mutex_t mu; /* guards st, mvs */
     kf_worker_stats_t st;
     kf_mv_t *mvs; /* every payload not yet destroyed */
@@ -70,8 +70,8 @@ static int hist_bucket(uint64_t rows) {
 }
 
 const char *kf_worker_hist_label(int i) {
-    static const char *const l[KF_WORKER_HIST] = {"1",       "2",        "3-4",     "5-8",
-                                                  "9-16",    "17-32",    "33-64",   "65-128",
+    static const char *const l[KF_WORKER_HIST] = {"1",       "2",       "3-4",      "5-8",
+                                                  "9-16",    "17-32",   "33-64",    "65-128",
                                                   "129-256", "257-512", "513-1024", "1025+"};
     return i >= 0 && i < KF_WORKER_HIST ? l[i] : "?";
 }
@@ -223,8 +223,8 @@ static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
 
 /* Matches the request's tensors to the model inputs; fills job->in in model
  * order and returns the row count, or 0 with `err` set. */
-static size_t validate(const kf_mv_t *mv, const kf_request_t *req, kf_batch_job_t *job,
-                       char *err, size_t err_size) {
+static size_t validate(const kf_mv_t *mv, const kf_request_t *req, kf_batch_job_t *job, char *err,
+                       size_t err_size) {
     if (req->n_inputs != (uint32_t)mv->n_in) {
         snprintf(err, err_size, "model %s takes %d input(s), the job has %u", mv->label, mv->n_in,
                  req->n_inputs);
@@ -244,8 +244,8 @@ static size_t validate(const kf_mv_t *mv, const kf_request_t *req, kf_batch_job_
             return 0;
         }
         if (t->dtype != io->dtype) {
-            snprintf(err, err_size, "model %s: input '%s' is %s, expected %s", mv->label,
-                     io->name, kf_dtype_name(t->dtype), kf_dtype_name(io->dtype));
+            snprintf(err, err_size, "model %s: input '%s' is %s, expected %s", mv->label, io->name,
+                     kf_dtype_name(t->dtype), kf_dtype_name(io->dtype));
             return 0;
         }
         if ((int)t->rank != io->rank) {
@@ -256,8 +256,8 @@ static size_t validate(const kf_mv_t *mv, const kf_request_t *req, kf_batch_job_
         for (int d = mv->has_batch ? 1 : 0; d < io->rank; d++) {
             if (t->shape[d] != io->shape[d]) {
                 snprintf(err, err_size,
-                         "model %s: input '%s' dim %d is %" PRId64 ", expected %" PRId64,
-                         mv->label, io->name, d, t->shape[d], io->shape[d]);
+                         "model %s: input '%s' dim %d is %" PRId64 ", expected %" PRId64, mv->label,
+                         io->name, d, t->shape[d], io->shape[d]);
                 return 0;
             }
         }
@@ -376,8 +376,8 @@ kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *v
     }
     char path[4096];
     if (w->p.resolve) {
-        kf_status_t st = w->p.resolve(w->p.resolve_user, name, source, path, sizeof(path), err,
-                                      err_size);
+        kf_status_t st =
+            w->p.resolve(w->p.resolve_user, name, source, path, sizeof(path), err, err_size);
         if (st != KF_OK)
             return st;
     } else {
@@ -393,7 +393,8 @@ kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *v
     mp.threads = w->p.threads;
     mp.device = w->p.device;
     mp.max_queued_jobs = w->p.high_mark * 2 + 1024;
-    kf_mv_t *mv = kf_mv_new(name, version ? version : "1", path, &mp, on_job_done, w, err, err_size);
+    kf_mv_t *mv =
+        kf_mv_new(name, version ? version : "1", path, &mp, on_job_done, w, err, err_size);
     if (!mv)
         return KF_ERR_INVALID_INPUT;
     mv->owner = w;
@@ -416,8 +417,9 @@ kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *v
 kf_worker_t *kf_worker_new(const kf_worker_params_t *params, char *err, size_t err_size) {
     if (!params || !params->bootstrap || !params->topics || !params->topics[0] ||
         !params->output_topic || !params->dlq_topic) {
-        snprintf(err, err_size, "worker: bootstrap, input topics, output topic and DLQ topic "
-                                "are required");
+        snprintf(err, err_size,
+                 "worker: bootstrap, input topics, output topic and DLQ topic "
+                 "are required");
         return NULL;
     }
     kf_worker_t *w = calloc(1, sizeof(*w));
@@ -493,6 +495,10 @@ kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size) {
         cp.on_stats = on_stats;
         cp.stats_interval_ms = w->p.stats_interval_ms;
     }
+    const char *outs[] = {w->p.output_topic, w->p.dlq_topic, NULL};
+    char e[256];
+    if (kf_result_producer_warm(w->rp, outs, 5000, e, sizeof(e)) != KF_OK)
+        KF_WARN(w->p.log, "output topics not known yet (%s); the first results may wait", e);
     w->c = kf_consumer_new(&cp, err, err_size);
     return w->c ? KF_OK : KF_ERR_KAFKA;
 }

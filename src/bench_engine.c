@@ -1,12 +1,13 @@
 /* kinfer bench engine: throughput/latency of one model on the engine.
  *
  *   kinfer bench engine --model M.onnx --batch B [--threads T] [--seconds S]
- *                       [--device cpu|cuda|auto] [--warmup N]
+ *                       [--device cpu|cuda|cuda:N|auto] [--precision P] [--warmup N]
  *
  * Inputs are deterministic pseudo-random (floats in [-1,1), integers and
  * bools 0/1 so ids and masks stay valid). Prints one JSON line:
- * {"model","batch","threads","device","inf_per_s","ms_p50","ms_p99",
- *  "runs","arena_bytes","bytes_per_row"}. Exit 0, 1 on error, 2 on usage. */
+ * {"model","batch","threads","device","device_name","precision","inf_per_s",
+ *  "ms_p50","ms_p99","runs","arena_bytes","bytes_per_row"} (device_name: the
+ *  GPU's name on cuda, "cpu" otherwise). Exit 0, 1 on error, 2 on usage. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,8 @@ static void usage(FILE *out) {
                  "  --threads T     CPU threads (default: all cores)\n"
                  "  --seconds S     measuring time (default 2)\n"
                  "  --warmup N      untimed runs first (default 5)\n"
-                 "  --device D      cpu (default), cuda, auto\n"
+                 "  --device D      cpu (default), cuda, cuda:N, auto\n"
+                 "  --precision P   fp32 (default); tf32, fp16, bf16 (cuda only)\n"
                  "  --profile       per-op time table on stderr (timed separately)\n"
                  "  --help          this text\n");
 }
@@ -59,6 +61,7 @@ int kf_bench_engine(int argc, char **argv) {
     int batch = 1, threads = 0, warmup = 5;
     double seconds = 2.0;
     int profile = 0;
+    ke_precision_t precision = KE_PREC_FP32;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -77,7 +80,13 @@ int kf_bench_engine(int argc, char **argv) {
         char *end = NULL;
         if (!strcmp(a, "--model")) model = v;
         else if (!strcmp(a, "--device")) device = v;
-        else if (!strcmp(a, "--batch")) batch = (int)strtol(v, &end, 10);
+        else if (!strcmp(a, "--precision")) {
+            if (ke_precision_parse(v, &precision) != KE_OK) {
+                fprintf(stderr, "kinfer bench engine: bad --precision '%s' (fp32, tf32, fp16, "
+                                "bf16)\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--batch")) batch = (int)strtol(v, &end, 10);
         else if (!strcmp(a, "--threads")) threads = (int)strtol(v, &end, 10);
         else if (!strcmp(a, "--warmup")) warmup = (int)strtol(v, &end, 10);
         else if (!strcmp(a, "--seconds")) seconds = strtod(v, &end);
@@ -115,6 +124,7 @@ int kf_bench_engine(int argc, char **argv) {
     pp.max_batch = batch;
     pp.n_threads = threads;
     pp.device = device;
+    pp.precision = precision;
     p = ke_plan_new(m, &pp, err, sizeof err);
     if (!p) {
         fprintf(stderr, "kinfer bench engine: %s: %s\n", model, err);
@@ -170,9 +180,15 @@ int kf_bench_engine(int argc, char **argv) {
     if (dot) *dot = 0;
     for (char *c = name; *c; c++)
         if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
-    printf("{\"model\":\"%s\",\"batch\":%d,\"threads\":%d,\"device\":\"%s\",\"inf_per_s\":%.1f,"
+    char dev_name[256];
+    ke_plan_device_name(p, dev_name, sizeof dev_name);
+    for (char *c = dev_name; *c; c++)
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
+    printf("{\"model\":\"%s\",\"batch\":%d,\"threads\":%d,\"device\":\"%s\","
+           "\"device_name\":\"%s\",\"precision\":\"%s\",\"inf_per_s\":%.1f,"
            "\"ms_p50\":%.4f,\"ms_p99\":%.4f,\"runs\":%zu,\"arena_bytes\":%zu,\"bytes_per_row\":%zu}\n",
-           name, batch, ke_plan_threads(p), ke_plan_device(p), (double)n * batch / total,
+           name, batch, ke_plan_threads(p), ke_plan_device(p), dev_name,
+           ke_precision_name(ke_plan_precision(p)), (double)n * batch / total,
            lat[n / 2] * 1e3, lat[(size_t)((double)(n - 1) * 0.99)] * 1e3, n,
            ke_plan_arena_bytes(p), ke_plan_bytes_per_row(p));
     fflush(stdout);

@@ -1,4 +1,4 @@
-/* kinfer bench engine|pipeline: dispatches to the benchmark parts. */
+/* kinfer bench engine|gemm|pipeline: dispatches to the benchmark parts. */
 #include <stdio.h>
 #include <string.h>
 
@@ -6,8 +6,9 @@
 #include "cli.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: kinfer bench engine|pipeline [options]\n\n"
+    fprintf(out, "usage: kinfer bench engine|gemm|pipeline [options]\n\n"
                  "  engine    tensor engine throughput/latency for one model (JSON line)\n"
+                 "  gemm      a plain BLAS GEMM (OpenBLAS or cuBLAS) at one shape (JSON line)\n"
                  "  pipeline  Kafka consume->infer->produce throughput beside a passthrough\n\n"
                  "`kinfer bench PART --help` lists each part's options.\n");
 }
@@ -23,6 +24,8 @@ int kf_cli_bench(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "engine"))
         return kf_bench_engine(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "gemm"))
+        return kf_bench_gemm(argc - 1, argv + 1);
     if (!strcmp(argv[1], "pipeline"))
         return kf_bench_pipeline(argc - 1, argv + 1);
     fprintf(stderr, "kinfer bench: unknown part '%s'\n", argv[1]);

@@ -1,7 +1,7 @@
 /* kinfer predict: run an ONNX model on .npy inputs, write .npy outputs.
  *
  *   kinfer predict --model M.onnx --input NAME=FILE.npy [...] --out-dir DIR
- *                  [--threads T] [--device cpu|cuda|auto]
+ *                  [--threads T] [--device cpu|cuda|auto] [--precision P]
  *
  * Each output is written as DIR/<output name>.npy ('/' in names -> '_').
  * Exit 0 on success, 1 on a model/input/run error (message names the
@@ -27,7 +27,9 @@ static void usage(FILE *out) {
             "                      NAME= may be left out when the model has one input)\n"
             "  --out-dir DIR       where to write <output name>.npy (created if missing)\n"
             "  --threads N         CPU threads (default: all cores)\n"
-            "  --device D          cpu (default), cuda, auto\n"
+            "  --device D          cpu (default), cuda, cuda:N, auto\n"
+            "  --precision P       fp32 (default); tf32, fp16, bf16 for Gemm/MatMul/Conv\n"
+            "                      on cuda (the cpu refuses them)\n"
             "  --help              this text\n");
 }
 
@@ -89,6 +91,7 @@ typedef struct {
 
 int kf_cli_predict(int argc, char **argv) {
     const char *model_path = NULL, *out_dir = NULL, *device = "cpu";
+    ke_precision_t precision = KE_PREC_FP32;
     int threads = 0;
     arg_input_t ins[MAX_INPUTS];
     int n_ins = 0;
@@ -108,7 +111,13 @@ int kf_cli_predict(int argc, char **argv) {
         if (!strcmp(a, "--model")) model_path = v;
         else if (!strcmp(a, "--out-dir")) out_dir = v;
         else if (!strcmp(a, "--device")) device = v;
-        else if (!strcmp(a, "--threads")) {
+        else if (!strcmp(a, "--precision")) {
+            if (ke_precision_parse(v, &precision) != KE_OK) {
+                fprintf(stderr, "kinfer predict: bad --precision '%s' (fp32, tf32, fp16, bf16)\n",
+                        v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--threads")) {
             char *end;
             long t = strtol(v, &end, 10);
             if (*end || t < 0 || t > 1024) {
@@ -241,6 +250,7 @@ int kf_cli_predict(int argc, char **argv) {
     pp.max_batch = (int)rows;
     pp.n_threads = threads;
     pp.device = device;
+    pp.precision = precision;
     p = ke_plan_new(m, &pp, err, sizeof err);
     if (!p) {
         fprintf(stderr, "kinfer predict: %s: %s\n", model_path, err);

@@ -277,6 +277,8 @@ int kf_cli_worker(int argc, char **argv) {
     p.threads = (int)kf_config_get_int(cfg, "threads", 0);
     p.device = kf_config_get(cfg, "device");
     p.memory_budget = (size_t)kf_config_get_int(cfg, "memory.budget", 0);
+    p.device_percent = (int)kf_config_get_int(cfg, "memory.device_percent", 80);
+    p.precision = kf_config_get(cfg, "precision");
     p.high_mark = (size_t)kf_config_get_int(cfg, "inflight.high", 4096);
     p.low_mark = (size_t)kf_config_get_int(cfg, "inflight.low", 1024);
     p.worker_id = kf_config_get(cfg, "worker.id");

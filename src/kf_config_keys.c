@@ -48,6 +48,10 @@ static const kf_config_key_t keys[] = {
      "engine device (auto = CUDA when a GPU is present)"},
     {"memory.budget", KF_CFG_SIZE, "0", NULL, 0, I64MAX,
      "bytes of activation memory per batch (k/m/g suffix; 0 = derive from the device)"},
+    {"memory.device_percent", KF_CFG_INT, "80", NULL, 1, 100,
+     "share of the GPU's free memory a model's plan may size its batch from (percent)"},
+    {"precision", KF_CFG_ENUM, "fp32", "fp32|tf32|fp16|bf16", 0, 0,
+     "Gemm/MatMul/Conv compute precision (tf32/fp16/bf16: cuda only; the cpu refuses them)"},
 
     /* Artifacts */
     {"cache.dir", KF_CFG_STRING, ".kinfer-cache", NULL, 0, 0, "model artifact cache directory"},

@@ -390,8 +390,10 @@ kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *v
     mp.max_queue_delay_ms = w->p.max_queue_delay_ms;
     mp.preferred_batch = w->p.preferred_batch;
     mp.memory_budget = w->p.memory_budget;
+    mp.device_percent = w->p.device_percent;
     mp.threads = w->p.threads;
     mp.device = w->p.device;
+    mp.precision = w->p.precision;
     mp.max_queued_jobs = w->p.high_mark * 2 + 1024;
     kf_mv_t *mv =
         kf_mv_new(name, version ? version : "1", path, &mp, on_job_done, w, err, err_size);

@@ -53,9 +53,12 @@ typedef struct kf_worker_params {
     size_t max_batch;            /* rows cap (default 64) */
     int max_queue_delay_ms;      /* default 5 */
     size_t preferred_batch;      /* 0 = none */
-    size_t memory_budget;        /* bytes for plan activations; 0 = no limit */
+    size_t memory_budget;        /* bytes for plan activations; 0 = no limit (a
+                                  * device plan then sizes from free memory) */
+    int device_percent;          /* % of free device memory per plan (0 = 80) */
     int threads;                 /* engine threads per plan; 0 = all cores */
-    const char *device;          /* "cpu" (default), "cuda", "auto" */
+    const char *device;          /* "cpu" (default), "cuda", "cuda:N", "auto" */
+    const char *precision;       /* "fp32" (NULL), "tf32", "fp16", "bf16" (cuda) */
     size_t high_mark, low_mark;  /* in-flight jobs (default 4096 / 1024) */
     int commit_interval_ms;      /* default 1000 */
     int drain_timeout_ms;        /* default 10000 */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kf_batch_size.h"
+
 static int dtype_from_engine(ke_dtype_t d, kf_dtype_t *out) {
     switch (d) {
     case KE_DT_F32: *out = KF_DTYPE_FLOAT32; return 1;
@@ -92,11 +94,36 @@ static ke_plan_t *make_plan(kf_mv_t *mv, const kf_mv_params_t *p, size_t max_bat
     pp.max_batch = (int)max_batch;
     pp.n_threads = p->threads;
     pp.device = p->device ? p->device : "cpu";
+    if (p->precision && ke_precision_parse(p->precision, &pp.precision) != KE_OK) {
+        snprintf(err, err_size, "model %s: unknown precision '%s'", mv->label, p->precision);
+        return NULL;
+    }
     char e[256] = "";
     ke_plan_t *plan = ke_plan_new(mv->model, &pp, e, sizeof(e));
     if (!plan)
         snprintf(err, err_size, "model %s: plan: %s", mv->label, e);
     return plan;
+}
+
+/* Max batch for a device plan: the device's free memory (asked of the
+ * engine) times device_percent, less what the plan needs whatever the
+ * batch, over what it needs per row (activations + the two input slots of
+ * double buffering); the current plan's device memory counts as free since
+ * it is replaced. See kf_batch_size.h. */
+static size_t device_rows(const kf_mv_t *mv, const kf_mv_params_t *p, size_t free_bytes,
+                          size_t cap) {
+    size_t in_row = 0;
+    for (int i = 0; i < mv->n_in; i++)
+        in_row += mv->in[i].row_bytes;
+    size_t pb = (size_t)ke_plan_max_batch(mv->plan), bpr = ke_plan_bytes_per_row(mv->plan);
+    size_t arena = ke_plan_arena_bytes(mv->plan), w = ke_plan_weight_bytes(mv->plan);
+    size_t base = arena > pb * bpr ? arena - pb * bpr : 0;
+    /* weights are mirrored on first run; fp16/bf16 add a 2-byte copy */
+    ke_precision_t pr = ke_plan_precision(mv->plan);
+    size_t fixed = base + w + (pr == KE_PREC_FP16 || pr == KE_PREC_BF16 ? w / 2 : 0);
+    return kf_batch_rows_for_device(free_bytes, arena + 2 * in_row * pb, fixed,
+                                    bpr + 2 * in_row, p->device_percent ? p->device_percent : 80,
+                                    cap);
 }
 
 kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
@@ -133,9 +160,23 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
     mv->has_batch = ke_model_has_batch(mv->model);
     size_t cap = mv->has_batch ? (p->max_batch ? p->max_batch : 64) : 1;
     mv->plan = make_plan(mv, p, cap, err, err_size);
+    if (!mv->plan && mv->has_batch && cap > 1 && p->device && strcmp(p->device, "cpu") != 0)
+        mv->plan = make_plan(mv, p, 1, err, err_size); /* too big for the device? probe */
     if (!mv->plan)
         goto fail;
-    if (mv->has_batch && p->memory_budget > 0) {
+    size_t dev_free = 0, dev_total = 0;
+    if (mv->has_batch && p->memory_budget == 0 &&
+        ke_plan_device_memory(mv->plan, &dev_free, &dev_total) == KE_OK) {
+        size_t mb = device_rows(mv, p, dev_free, cap);
+        if (mb != (size_t)ke_plan_max_batch(mv->plan)) { /* re-plan for the device */
+            ke_plan_free(mv->plan);
+            cap = mb;
+            mv->plan = make_plan(mv, p, cap, err, err_size);
+            if (!mv->plan)
+                goto fail;
+        }
+        cap = (size_t)ke_plan_max_batch(mv->plan);
+    } else if (mv->has_batch && p->memory_budget > 0) {
         size_t mb = kf_batcher_max_batch_for(p->memory_budget, ke_plan_bytes_per_row(mv->plan),
                                              cap);
         if (mb < cap) { /* re-plan for the budget */

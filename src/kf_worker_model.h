@@ -42,9 +42,11 @@ typedef struct kf_mv_params {
     size_t max_batch;
     int max_queue_delay_ms;
     size_t preferred_batch;
-    size_t memory_budget;
+    size_t memory_budget;   /* host budget for activations; 0 = none (device: free memory) */
+    int device_percent;     /* share of a device's free memory for a plan (0 = 80) */
     int threads;
     const char *device;
+    const char *precision;  /* "fp32" (NULL), "tf32", "fp16", "bf16" */
     size_t max_queued_jobs;
 } kf_mv_params_t;
 

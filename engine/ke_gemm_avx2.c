@@ -48,8 +48,12 @@ K256_INLINE void ukr_body(const ke_gemm_ukr_t *u, const int MR, const int U) {
         c1[i] = _mm256_setzero_ps();
     }
     const float *r[K256_MR];
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < MR; i++) {
         r[i] = u->a + i * u->rs_a;
+        /* the C rows are written at the end: start their fetch now */
+        _mm_prefetch((const char *)(u->c + i * u->ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(u->c + i * u->ldc + 8), _MM_HINT_T0);
+    }
     const int64_t cs = u->cs_a, K = u->k;
     const float *b = u->b;
     int64_t k = 0, ko = 0;

@@ -175,7 +175,6 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
             if (!mv->plan)
                 goto fail;
         }
-        cap = (size_t)ke_plan_max_batch(mv->plan);
     } else if (mv->has_batch && p->memory_budget > 0) {
         size_t mb = kf_batcher_max_batch_for(p->memory_budget, ke_plan_bytes_per_row(mv->plan),
                                              cap);
@@ -187,6 +186,8 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
                 goto fail;
         }
     }
+    if (mv->has_batch) /* what the plan takes (a 1-row probe may have stayed) */
+        cap = (size_t)ke_plan_max_batch(mv->plan);
     mv->max_batch = cap;
     if (alloc_buffers(mv)) {
         snprintf(err, err_size, "model %s: out of memory for %zu-row buffers", mv->label, cap);

@@ -14,6 +14,12 @@
 
 struct kf_consumer {
     rd_kafka_t *rk;
+    rd_kafka_queue_t *cq; /* the consumer queue (poll thread) */
+    /* prefetch limits in effect and whether the fetcher was seen stopped
+     * by them (poll thread only); see refill() */
+    int64_t q_min_msgs, q_max_bytes;
+    double avg_len;
+    int throttled;
     kf_consumer_params_t p;
     pthread_t th;
     int started;
@@ -38,6 +44,7 @@ kf_consumer_params_t kf_consumer_default_params(void) {
     p.low_mark = 5000;
     p.commit_interval_ms = 1000;
     p.drain_timeout_ms = 10000;
+    p.hold_ms = 200;
     return p;
 }
 
@@ -220,18 +227,53 @@ static void handle(kf_consumer_t *c, rd_kafka_message_t *m) {
     c->p.on_msg(c->p.opaque, m);
 }
 
+/* librdkafka 2.0 stops fetching while the local queue is above
+ * queued.min.messages or queued.max.messages.kbytes and looks again only at
+ * its broker thread's next wakeup, up to 1 s later (fetch.queue.backoff.ms,
+ * configurable from 2.4 only). When the queue was seen at a limit and this
+ * thread has now emptied it, the fetcher is idle: wake it (kick_fetch) so
+ * a worker faster than 1 s per queue-full does not stall. */
+static void refill(kf_consumer_t *c, const rd_kafka_message_t *m) {
+    if (m && !m->err)
+        c->avg_len = c->avg_len * 0.99 + (double)m->len * 0.01;
+    int64_t qlen = (int64_t)rd_kafka_queue_length(c->cq);
+    if (qlen >= c->q_min_msgs || (double)qlen * c->avg_len >= 0.9 * (double)c->q_max_bytes) {
+        c->throttled = 1;
+        return;
+    }
+    if (qlen > 0 || !c->throttled || atomic_load(&c->paused))
+        return;
+    c->throttled = 0;
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(c->rk, &a) == RD_KAFKA_RESP_ERR_NO_ERROR && a) {
+        stat_add(c, &c->st.refills, 1);
+        kick_fetch(c, a);
+    }
+    if (a)
+        rd_kafka_topic_partition_list_destroy(a);
+}
+
 static void *poll_main(void *arg) {
     kf_consumer_t *c = arg;
     int64_t next_commit = mono_ms() + c->p.commit_interval_ms;
     while (!atomic_load(&c->stop)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);
+        refill(c, m);
         if (m)
             handle(c, m);
         size_t inflight = kf_offsets_inflight(c->p.offsets, NULL, 0);
-        if (!atomic_load(&c->paused) && inflight > c->p.high_mark)
-            set_paused(c, 1);
-        else if (atomic_load(&c->paused) && inflight < c->p.low_mark)
+        if (!atomic_load(&c->paused) && inflight > c->p.high_mark) {
+            /* hold: stop taking messages until the pipeline is half way
+             * back to the low mark. A pause costs more: librdkafka 2.0
+             * discards the prefetched messages at a pause and fetches them
+             * again after the resume. Only a hold that lasts becomes one. */
+            stat_add(c, &c->st.holds, 1);
+            size_t mid = c->p.low_mark + (c->p.high_mark - c->p.low_mark) / 2;
+            if (kf_offsets_wait_below(c->p.offsets, mid + 1, c->p.hold_ms) != KF_OK)
+                set_paused(c, 1);
+        } else if (atomic_load(&c->paused) && inflight < c->p.low_mark) {
             set_paused(c, 0);
+        }
         int64_t now = mono_ms();
         if (now >= next_commit) {
             commit_async(c);
@@ -300,19 +342,15 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
                               "partition.assignment.strategy", "cooperative-sticky",
                               "enable.auto.commit", "false", "enable.auto.offset.store", "false",
                               "auto.offset.reset", "earliest",
-                              /* librdkafka 2.0 stops fetching while its local
-                               * queue is above either limit and looks again
-                               * only at its broker thread's next 1 s wakeup
-                               * (fetch.queue.backoff.ms, configurable from
-                               * 2.4 only): a queue the worker drains in less
-                               * than 1 s stalls it for the rest of that
-                               * second (measured: a 2000-message limit
-                               * capped the pipeline at ~4.7k msg/s with
-                               * ~1 s stalls). So the prefetch holds about a
-                               * second of work; memory stays bounded by
-                               * these limits plus the in-flight high mark. */
-                              "queued.min.messages", "100000", "queued.max.messages.kbytes",
-                              "65536", "fetch.max.bytes", "8388608",
+                              /* the prefetch: memory is bounded by these
+                               * limits plus the in-flight high mark.
+                               * librdkafka 2.0 stops fetching above either
+                               * and looks again only up to 1 s later; see
+                               * refill() (measured: a 2000-message limit
+                               * without it capped the pipeline at ~4.7k
+                               * msg/s with ~1 s stalls) */
+                              "queued.min.messages", "20000", "queued.max.messages.kbytes", "65536",
+                              "fetch.max.bytes", "8388608",
                               /* the mock broker holds an empty fetch for the
                                * whole wait: keep latency low when caught up */
                               "fetch.wait.max.ms", "10", NULL};
@@ -335,6 +373,17 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
         }
         rd_kafka_conf_set_stats_cb(conf, stats_cb);
     }
+    char v[32];
+    size_t vl = sizeof(v);
+    c->q_min_msgs = rd_kafka_conf_get(conf, "queued.min.messages", v, &vl) == RD_KAFKA_CONF_OK
+                        ? atoll(v)
+                        : 100000;
+    vl = sizeof(v);
+    c->q_max_bytes =
+        (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", v, &vl) == RD_KAFKA_CONF_OK
+             ? atoll(v)
+             : 65536) *
+        1024;
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
@@ -345,6 +394,7 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
         goto fail;
     }
     rd_kafka_poll_set_consumer(c->rk);
+    c->cq = rd_kafka_queue_get_consumer(c->rk);
     int n = 0;
     while (params->topics[n])
         n++;
@@ -355,12 +405,14 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
     rd_kafka_topic_partition_list_destroy(subs);
     if (se) {
         snprintf(err, err_size, "consumer: subscribe: %s", rd_kafka_err2str(se));
+        rd_kafka_queue_destroy(c->cq);
         rd_kafka_destroy(c->rk);
         goto fail;
     }
     if (pthread_create(&c->th, NULL, poll_main, c) != 0) {
         snprintf(err, err_size, "consumer: cannot start poll thread");
         rd_kafka_consumer_close(c->rk);
+        rd_kafka_queue_destroy(c->cq);
         rd_kafka_destroy(c->rk);
         goto fail;
     }
@@ -405,6 +457,7 @@ void kf_consumer_free(kf_consumer_t *c) {
     kf_consumer_stop(c);
     if (c->started)
         pthread_join(c->th, NULL);
+    rd_kafka_queue_destroy(c->cq);
     rd_kafka_destroy(c->rk);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);

@@ -7,8 +7,10 @@
  *     the offset tracker); on_msg takes ownership of the message and must
  *     eventually make the job's output acknowledged (which acks the offset),
  *     and destroy the message;
- *   - pauses all assigned partitions when the tracker's in-flight count
- *     passes high_mark and resumes them below low_mark;
+ *   - above high_mark jobs in flight, stops taking messages (a "hold")
+ *     until the count is half way back to low_mark; a hold longer than
+ *     hold_ms pauses all assigned partitions instead, resumed below
+ *     low_mark (librdkafka's own prefetch is bounded by its queued.* limits);
  *   - commits the tracker's committable offsets asynchronously every
  *     commit_interval_ms;
  *   - on revoke, waits up to drain_timeout_ms for the revoked partitions'
@@ -47,13 +49,14 @@ typedef struct kf_consumer_params {
     const char *const *kafka_kv; /* NULL-terminated key, value pairs; optional */
     kf_kafka_conf_fn conf_fn;    /* optional hook, see kf_result_producer.h */
     void *conf_user;
-    kf_offsets_t *offsets;       /* borrowed; required */
-    kf_logger_t *log;            /* borrowed; NULL = stderr */
-    size_t high_mark;            /* pause above (default 20000 jobs) */
-    size_t low_mark;             /* resume below (default 5000) */
-    int commit_interval_ms;      /* default 1000 */
-    int drain_timeout_ms;        /* default 10000 */
-    kf_consumer_msg_fn on_msg;   /* required */
+    kf_offsets_t *offsets;     /* borrowed; required */
+    kf_logger_t *log;          /* borrowed; NULL = stderr */
+    size_t high_mark;          /* pause above (default 20000 jobs) */
+    size_t low_mark;           /* resume below (default 5000) */
+    int commit_interval_ms;    /* default 1000 */
+    int drain_timeout_ms;      /* default 10000 */
+    int hold_ms;               /* longest hold before a pause (default 200) */
+    kf_consumer_msg_fn on_msg; /* required */
     void *opaque;
     /* Optional: librdkafka statistics JSON every stats_interval_ms (> 0),
      * called on the poll thread with `opaque`; json is valid during the
@@ -63,7 +66,8 @@ typedef struct kf_consumer_params {
 } kf_consumer_params_t;
 
 typedef struct kf_consumer_stats {
-    uint64_t consumed, pauses, commits, commit_errors, revoked, assigned, dropped_jobs;
+    uint64_t consumed, holds, pauses, refills, commits, commit_errors, revoked, assigned,
+        dropped_jobs;
 } kf_consumer_stats_t;
 
 kf_consumer_params_t kf_consumer_default_params(void);

@@ -46,6 +46,8 @@ typedef struct bench {
     int round;
     const char *kv[2 * 32 + 5]; /* client settings of every pipeline under test */
     const char *only;           /* run only the cases whose name contains this */
+    size_t high_mark, low_mark; /* in-flight pause/resume marks of every pipeline */
+    int delay_ms;               /* the worker's max_queue_delay_ms */
 } bench_t;
 
 /* ---- passthrough pipeline ---------------------------------------------------- */
@@ -68,12 +70,30 @@ static void pass_on_msg(void *opaque, rd_kafka_message_t *m) {
 
 /* ---- one pipeline under test ------------------------------------------------------ */
 
+/* In-worker latencies (kf_worker_params.on_job), latency phase only. */
+typedef struct jobrec {
+    atomic_long n;
+    long cap;
+    int64_t *lat, *compute; /* per job: consumed -> produced; its batch's compute */
+} jobrec_t;
+
+static void on_job(void *user, int64_t queue_us, int64_t compute_us, int64_t latency_us) {
+    (void)queue_us;
+    jobrec_t *r = user;
+    long i = atomic_fetch_add(&r->n, 1);
+    if (i < r->cap) {
+        r->lat[i] = latency_us;
+        r->compute[i] = compute_us;
+    }
+}
+
 typedef struct pipe {
     pass_t pass;
     kf_worker_t *w;
 } pipe_t;
 
-static int pipe_start(bench_t *b, const bcase_t *bc, const char *in, const char *out, pipe_t *p) {
+static int pipe_start(bench_t *b, const bcase_t *bc, const char *in, const char *out, pipe_t *p,
+                      jobrec_t *rec) {
     char e[512];
     const char *topics[] = {in, NULL};
     char group[64];
@@ -99,8 +119,8 @@ static int pipe_start(bench_t *b, const bcase_t *bc, const char *in, const char 
         cp.kafka_kv = b->kv;
         cp.offsets = p->pass.offs;
         cp.log = b->log;
-        cp.high_mark = 4096;
-        cp.low_mark = 1024;
+        cp.high_mark = b->high_mark; /* the worker's defaults */
+        cp.low_mark = b->low_mark;
         cp.on_msg = pass_on_msg;
         cp.opaque = &p->pass;
         p->pass.c = kf_consumer_new(&cp, e, sizeof(e));
@@ -116,9 +136,15 @@ static int pipe_start(bench_t *b, const bcase_t *bc, const char *in, const char 
     wp.dlq_topic = "bench.dlq";
     wp.kafka_kv = b->kv;
     wp.threads = b->threads;
+    wp.high_mark = b->high_mark;
+    wp.low_mark = b->low_mark;
     wp.max_batch = 256;
-    wp.max_queue_delay_ms = 2;
+    wp.max_queue_delay_ms = b->delay_ms;
     wp.log = b->log;
+    if (rec) {
+        wp.on_job = on_job;
+        wp.on_job_user = rec;
+    }
     p->w = kf_worker_new(&wp, e, sizeof(e));
     if (!p->w || kf_worker_load_model(p->w, "m", "1", bc->model, e, sizeof(e)) != KF_OK ||
         kf_worker_start(p->w, e, sizeof(e)) != KF_OK)
@@ -305,8 +331,12 @@ static int cmp_i64(const void *a, const void *b) {
 typedef struct result {
     double peak;
     size_t bytes;
-    double p50_ms, p99_ms;
+    double p50_ms, p99_ms; /* end to end: job produced -> result read */
     int64_t lat_n;
+    /* worker cases: inside the worker (consumed -> result produced), and
+     * the p99 compute time of the batches those jobs ran in */
+    double w_p50_ms, w_p99_ms, compute_p99_ms;
+    int64_t w_n;
 } result_t;
 
 static int wait_assigned(pipe_t *p) {
@@ -333,7 +363,7 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
         return -1;
     res->bytes = produce(b, bc, in, b->backlog, 0);
     pipe_t p;
-    if (!res->bytes || pipe_start(b, bc, in, out, &p) != 0)
+    if (!res->bytes || pipe_start(b, bc, in, out, &p, NULL) != 0)
         return -1;
     wait_assigned(&p);
     /* steady-state rate: between 10% and 90% of the backlog delivered (the
@@ -362,13 +392,21 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     if (kf_broker_topic_create(b->broker, in2, b->partitions, e, sizeof(e)) ||
         kf_broker_topic_create(b->broker, out2, b->partitions, e, sizeof(e)))
         return -1;
-    if (pipe_start(b, bc, in2, out2, &p) != 0)
-        return -1;
-    wait_assigned(&p);
     double rate = res->peak / 2;
     int64_t n = (int64_t)(rate * b->load_s);
     if (n < 100)
         n = 100;
+    jobrec_t rec;
+    memset(&rec, 0, sizeof(rec));
+    rec.cap = (long)n;
+    rec.lat = calloc((size_t)n, sizeof(int64_t));
+    rec.compute = calloc((size_t)n, sizeof(int64_t));
+    if (!rec.lat || !rec.compute || pipe_start(b, bc, in2, out2, &p, &rec) != 0) {
+        free(rec.lat);
+        free(rec.compute);
+        return -1;
+    }
+    wait_assigned(&p);
     lat_reader_t r = {b, out2, n, 0, calloc((size_t)n, sizeof(int64_t))};
     pthread_t th;
     pthread_create(&th, NULL, lat_main, &r);
@@ -384,16 +422,36 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     }
     res->lat_n = r.got;
     free(r.lat);
+    long k = atomic_load(&rec.n) < rec.cap ? (long)atomic_load(&rec.n) : rec.cap;
+    if (bc->model && k > 0) {
+        qsort(rec.lat, (size_t)k, sizeof(int64_t), cmp_i64);
+        qsort(rec.compute, (size_t)k, sizeof(int64_t), cmp_i64);
+        res->w_n = k;
+        res->w_p50_ms = (double)rec.lat[k / 2] / 1000.0;
+        res->w_p99_ms = (double)rec.lat[(k * 99) / 100] / 1000.0;
+        res->compute_p99_ms = (double)rec.compute[(k * 99) / 100] / 1000.0;
+    }
+    free(rec.lat);
+    free(rec.compute);
     return 0;
 }
 
-static void print(const bcase_t *bc, const result_t *r, int64_t backlog, const char *ratio_name,
-                  double ratio) {
+static void print(const bench_t *b, const bcase_t *bc, const result_t *r, int64_t backlog,
+                  const char *ratio_name, double ratio) {
     printf("{\"bench\":\"pipeline\",\"case\":\"%s\",\"msg_bytes\":%zu,\"backlog\":%lld,"
-           "\"msg_per_s\":%.0f,\"half_load_msg_per_s\":%.0f,\"latency_jobs\":%lld,"
-           "\"p50_ms\":%.2f,\"p99_ms\":%.2f",
-           bc->name, r->bytes, (long long)backlog, r->peak, r->peak / 2, (long long)r->lat_n,
-           r->p50_ms, r->p99_ms);
+           "\"partitions\":%d,\"msg_per_s\":%.0f,\"half_load_msg_per_s\":%.0f,"
+           "\"latency_jobs\":%lld,\"p50_ms\":%.2f,\"p99_ms\":%.2f",
+           bc->name, r->bytes, (long long)backlog, b->partitions, r->peak, r->peak / 2,
+           (long long)r->lat_n, r->p50_ms, r->p99_ms);
+    if (bc->model && r->w_n > 0) {
+        /* acceptance: p99 inside the worker under max_queue_delay + 2 batch
+         * compute times (p99 compute of the batches measured) */
+        double bound = b->delay_ms + 2 * r->compute_p99_ms;
+        printf(",\"worker_p50_ms\":%.2f,\"worker_p99_ms\":%.2f,\"compute_p99_ms\":%.3f,"
+               "\"max_queue_delay_ms\":%d,\"bound_ms\":%.2f,\"worker_p99_within_bound\":%s",
+               r->w_p50_ms, r->w_p99_ms, r->compute_p99_ms, b->delay_ms, bound,
+               r->w_p99_ms < bound ? "true" : "false");
+    }
     if (ratio_name)
         printf(",\"%s\":%.3f", ratio_name, ratio);
     printf("}\n");
@@ -401,17 +459,25 @@ static void print(const bcase_t *bc, const result_t *r, int64_t backlog, const c
 }
 
 int kf_bench_pipeline(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"jobs", required_argument, NULL, 'n'},    {"partitions", required_argument, NULL, 'p'},
-        {"threads", required_argument, NULL, 't'}, {"load-seconds", required_argument, NULL, 's'},
-        {"case", required_argument, NULL, 'k'},    {"set", required_argument, NULL, 'X'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"jobs", required_argument, NULL, 'n'},
+                                         {"partitions", required_argument, NULL, 'p'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"load-seconds", required_argument, NULL, 's'},
+                                         {"case", required_argument, NULL, 'k'},
+                                         {"set", required_argument, NULL, 'X'},
+                                         {"max-queue-delay-ms", required_argument, NULL, 'd'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     bench_t b;
     memset(&b, 0, sizeof(b));
-    b.backlog = 40000;
+    b.backlog = 120000;
     b.partitions = 8;
     b.threads = 1;
     b.load_s = 3;
+    kf_worker_params_t wdef = kf_worker_default_params();
+    b.high_mark = wdef.high_mark;
+    b.low_mark = wdef.low_mark;
+    b.delay_ms = 2;
     int nkv = 0;
     b.kv[nkv++] = "session.timeout.ms";
     b.kv[nkv++] = "6000";
@@ -448,6 +514,11 @@ int kf_bench_pipeline(int argc, char **argv) {
                 return 2;
             b.threads = (int)v;
             break;
+        case 'd':
+            if (kf_cli_parse_i64(optarg, 0, 60000, &v))
+                return 2;
+            b.delay_ms = (int)v;
+            break;
         case 's':
             if (kf_cli_parse_i64(optarg, 1, 600, &v))
                 return 2;
@@ -456,10 +527,18 @@ int kf_bench_pipeline(int argc, char **argv) {
         case 'h':
             printf("usage: kinfer bench pipeline [--jobs N] [--partitions P] [--threads T] "
                    "[--load-seconds S]\n"
-                   "                             [--case NAME] [-X KEY=VALUE ...]\n"
+                   "                             [--max-queue-delay-ms D] [--case NAME]\n"
+                   "                             [-X KEY=VALUE ...]\n"
                    "  (a) consume->produce passthrough at 200 B and ~3 KiB (the ceiling),\n"
                    "  (b) worker + identity16, (c) worker + MNIST MLP; JSON lines.\n"
-                   "  --jobs N          backlog per case (default 40000; 3 KiB cases use N/4)\n"
+                   "  Each case: steady msg/s over a backlog, then latency with jobs offered\n"
+                   "  at half that rate: end to end (produced -> result read) and, for the\n"
+                   "  worker, inside it (consumed -> result produced) against the bound\n"
+                   "  max_queue_delay + 2 x p99 batch compute time.\n"
+                   "  --jobs N          backlog per case (default 120000 over P partitions;\n"
+                   "                    the 3 KiB cases use N/4 jobs over 4P partitions)\n"
+                   "  --partitions P    default 8\n"
+                   "  --max-queue-delay-ms D  the worker's batch delay (default 2)\n"
                    "  --case NAME       only the cases whose name contains NAME\n"
                    "  -X KEY=VALUE      librdkafka property for the clients of every case\n");
             return 0;
@@ -487,22 +566,26 @@ int kf_bench_pipeline(int argc, char **argv) {
     bcase_t ident = {"worker_identity16", m1, 16, 0};
     bcase_t mnist = {"worker_mnist_mlp", m2, 784, 0};
     result_t ra, ra3, rb, rc;
-    int64_t small = b.backlog, big = b.backlog / 4; /* ~5 MiB per partition */
+    /* the mock broker keeps ~5 MiB per partition: the 3 KiB cases get 4x
+     * the partitions and 1/4 of the jobs (~3.6 MiB per partition at the
+     * default 120000 over 8) */
+    int64_t small = b.backlog, big = b.backlog / 4;
     int rcode = 0;
     int k;
     if ((k = run_case(&b, &pass200, &ra)) == 0)
-        print(&pass200, &ra, small, NULL, 0);
+        print(&b, &pass200, &ra, small, NULL, 0);
     rcode |= k < 0;
     if ((k = run_case(&b, &ident, &rb)) == 0)
-        print(&ident, &rb, small, ra.peak > 0 ? "ratio_vs_passthrough_200B" : NULL,
+        print(&b, &ident, &rb, small, ra.peak > 0 ? "ratio_vs_passthrough_200B" : NULL,
               ra.peak > 0 ? rb.peak / ra.peak : 0);
     rcode |= k < 0;
     b.backlog = big;
+    b.partitions *= 4; /* same bytes per partition as the 200 B cases */
     if ((k = run_case(&b, &pass3k, &ra3)) == 0)
-        print(&pass3k, &ra3, big, NULL, 0);
+        print(&b, &pass3k, &ra3, big, NULL, 0);
     rcode |= k < 0;
     if ((k = run_case(&b, &mnist, &rc)) == 0)
-        print(&mnist, &rc, big, ra3.peak > 0 ? "ratio_vs_passthrough_3KiB" : NULL,
+        print(&b, &mnist, &rc, big, ra3.peak > 0 ? "ratio_vs_passthrough_3KiB" : NULL,
               ra3.peak > 0 ? rc.peak / ra3.peak : 0);
     rcode |= k < 0;
     kf_broker_free(b.broker);

@@ -160,8 +160,7 @@ out:
     return st;
 }
 
-kf_status_t kf_offsets_ack(kf_offsets_t *t, const char *topic, int32_t partition,
-                           int64_t offset) {
+kf_status_t kf_offsets_ack(kf_offsets_t *t, const char *topic, int32_t partition, int64_t offset) {
     if (!t || !topic)
         return KF_ERR_INVALID_ARG;
     kf_status_t st = KF_ERR_NOT_FOUND;
@@ -315,10 +314,7 @@ static int parts_busy(kf_offsets_t *t, const rd_kafka_topic_partition_list_t *pa
     return 0;
 }
 
-kf_status_t kf_offsets_wait_idle(kf_offsets_t *t, const rd_kafka_topic_partition_list_t *parts,
-                                 int timeout_ms) {
-    if (!t)
-        return KF_ERR_INVALID_ARG;
+static struct timespec deadline_after(int timeout_ms) {
     struct timespec dl;
     clock_gettime(CLOCK_MONOTONIC, &dl);
     dl.tv_sec += timeout_ms / 1000;
@@ -327,6 +323,30 @@ kf_status_t kf_offsets_wait_idle(kf_offsets_t *t, const rd_kafka_topic_partition
         dl.tv_sec++;
         dl.tv_nsec -= 1000000000L;
     }
+    return dl;
+}
+
+kf_status_t kf_offsets_wait_below(kf_offsets_t *t, size_t n, int timeout_ms) {
+    if (!t)
+        return KF_ERR_INVALID_ARG;
+    struct timespec dl = deadline_after(timeout_ms);
+    kf_status_t st = KF_OK;
+    pthread_mutex_lock(&t->mu);
+    while (t->inflight_total >= n) {
+        if (pthread_cond_timedwait(&t->cv, &t->mu, &dl) == ETIMEDOUT) {
+            st = t->inflight_total >= n ? KF_ERR_TIMEOUT : KF_OK;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    return st;
+}
+
+kf_status_t kf_offsets_wait_idle(kf_offsets_t *t, const rd_kafka_topic_partition_list_t *parts,
+                                 int timeout_ms) {
+    if (!t)
+        return KF_ERR_INVALID_ARG;
+    struct timespec dl = deadline_after(timeout_ms);
     kf_status_t st = KF_OK;
     pthread_mutex_lock(&t->mu);
     while (parts_busy(t, parts)) {

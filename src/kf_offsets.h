@@ -35,15 +35,13 @@ void kf_offsets_free(kf_offsets_t *t);
 /* Records that `offset` of topic/partition is now in flight.
  * KF_ERR_INVALID_ARG on a NULL topic or negative partition/offset,
  * KF_ERR_NOMEM on allocation failure. */
-kf_status_t kf_offsets_track(kf_offsets_t *t, const char *topic, int32_t partition,
-                             int64_t offset);
+kf_status_t kf_offsets_track(kf_offsets_t *t, const char *topic, int32_t partition, int64_t offset);
 
 /* Records that the job at `offset` is done (its output was acknowledged).
  * KF_ERR_NOT_FOUND when the offset is not in flight (already acked, or its
  * partition was dropped on revoke): the caller must then not treat it as an
  * error of the job; the result was delivered, only the commit is lost. */
-kf_status_t kf_offsets_ack(kf_offsets_t *t, const char *topic, int32_t partition,
-                           int64_t offset);
+kf_status_t kf_offsets_ack(kf_offsets_t *t, const char *topic, int32_t partition, int64_t offset);
 
 /* Jobs in flight for one partition, or for all partitions (topic == NULL). */
 size_t kf_offsets_inflight(kf_offsets_t *t, const char *topic, int32_t partition);
@@ -76,5 +74,9 @@ size_t kf_offsets_drop(kf_offsets_t *t, const char *topic, int32_t partition);
  * has a job in flight, or until timeout_ms passes. KF_OK or KF_ERR_TIMEOUT. */
 kf_status_t kf_offsets_wait_idle(kf_offsets_t *t, const rd_kafka_topic_partition_list_t *parts,
                                  int timeout_ms);
+
+/* Blocks until fewer than `n` jobs are in flight over all partitions, or
+ * until timeout_ms passes. KF_OK or KF_ERR_TIMEOUT. */
+kf_status_t kf_offsets_wait_below(kf_offsets_t *t, size_t n, int timeout_ms);
 
 #endif

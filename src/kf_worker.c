@@ -213,9 +213,11 @@ static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
         r.error = err;
     }
     send_encoded(w, &mv->enc, &r, j->msg, out_topic(w, j->req), 1);
+    int64_t lat = mono_us() - j->t0_us;
     kf_wmetrics_job(w->p.metrics, mv->name, kf_result_status_name(r.status),
-                    status == KF_OK ? r.queue_us : -1, status == KF_OK ? r.compute_us : -1,
-                    mono_us() - j->t0_us);
+                    status == KF_OK ? r.queue_us : -1, status == KF_OK ? r.compute_us : -1, lat);
+    if (w->p.on_job && status == KF_OK)
+        w->p.on_job(w->p.on_job_user, r.queue_us, r.compute_us, lat);
     job_free(j);
 }
 

@@ -40,13 +40,21 @@ typedef kf_status_t (*kf_worker_resolve_fn)(void *user, const char *name, const 
                                             char *path, size_t path_size, char *err,
                                             size_t err_size);
 
+/* Optional per-job observer: called on an engine thread once per job that
+ * ran in a batch, with its queue wait, its batch's compute time and its
+ * latency inside the worker (consumed -> result handed to the producer),
+ * all in microseconds. Must be quick and thread-safe (one engine thread per
+ * model version). */
+typedef void (*kf_worker_job_fn)(void *user, int64_t queue_us, int64_t compute_us,
+                                 int64_t latency_us);
+
 typedef struct kf_worker_params {
-    const char *bootstrap;       /* required */
-    const char *group;           /* default "kinfer" */
-    const char *const *topics;   /* NULL-terminated input topics; required */
-    const char *output_topic;    /* required */
-    const char *dlq_topic;       /* required */
-    const char *const *kafka_kv; /* NULL-terminated pairs for both clients */
+    const char *bootstrap;          /* required */
+    const char *group;              /* default "kinfer" */
+    const char *const *topics;      /* NULL-terminated input topics; required */
+    const char *output_topic;       /* required */
+    const char *dlq_topic;          /* required */
+    const char *const *kafka_kv;    /* NULL-terminated pairs for both clients */
     kf_kafka_conf_fn kafka_conf_fn; /* optional hook for both clients */
     void *kafka_conf_user;
     kf_codec_params_t codec;     /* framing, schema ids, limits */
@@ -71,6 +79,8 @@ typedef struct kf_worker_params {
      * librdkafka statistics. */
     kf_wmetrics_t *metrics;
     int stats_interval_ms;
+    kf_worker_job_fn on_job; /* optional, see above */
+    void *on_job_user;
 } kf_worker_params_t;
 
 #define KF_WORKER_HIST 12 /* batch-size buckets: 1, 2, 3-4, 5-8, ... 1025+ */

@@ -137,9 +137,16 @@ static echo_t *echo_start(const char *bootstrap, const char *group, size_t high,
     static const char *const ckv[] = {"session.timeout.ms", "6000", "log_level", "2", NULL};
     static const char *const ckv_debug[] = {"session.timeout.ms", "6000", "debug", "fetch,consumer",
                                             NULL};
-    static const char *const ckv_eager[] = {"session.timeout.ms", "6000", "log_level", "2",
-                                            "partition.assignment.strategy", "range", NULL};
-    cp.kafka_kv = getenv("WK_KAFKA_DEBUG") ? ckv_debug : (eager || getenv("WK_EAGER")) ? ckv_eager : ckv;
+    static const char *const ckv_eager[] = {"session.timeout.ms",
+                                            "6000",
+                                            "log_level",
+                                            "2",
+                                            "partition.assignment.strategy",
+                                            "range",
+                                            NULL};
+    cp.kafka_kv = getenv("WK_KAFKA_DEBUG")        ? ckv_debug
+                  : (eager || getenv("WK_EAGER")) ? ckv_eager
+                                                  : ckv;
     cp.offsets = e->offs;
     cp.on_msg = echo_on_msg;
     cp.opaque = e;
@@ -179,7 +186,9 @@ typedef struct tally {
     int bad_every; /* job i is BAD when bad_every && i % bad_every == 0 */
 } tally_t;
 
-static int job_is_bad(const tally_t *t, int i) { return t->bad_every && i % t->bad_every == 0; }
+static int job_is_bad(const tally_t *t, int i) {
+    return t->bad_every && i % t->bad_every == 0;
+}
 
 static void make_job(const tally_t *t, int i, char *key, size_t ks, char *val, size_t vs,
                      size_t vlen) {
@@ -371,12 +380,10 @@ static int run_faults(void) {
     echo_t *e = echo_start(c.bootstrap, "g-faults", 20000, 5000, 0);
     wk_sleep_ms(1500);
     /* Produce (ApiKey 0) and OffsetCommit (ApiKey 8) requests fail */
-    rd_kafka_mock_push_request_errors(c.mc, 0, 6, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-                                      RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
-                                      RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
-                                      RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
+    rd_kafka_mock_push_request_errors(
+        c.mc, 0, 6, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+        RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS);
     rd_kafka_mock_push_request_errors(c.mc, 8, 4, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
                                       RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
                                       RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
@@ -506,12 +513,13 @@ static int run_backpressure(void) {
     bound += 256u << 20;
 #endif
     printf("{\"jobs\":%d,\"rss_before_mb\":%.1f,\"rss_peak_mb\":%.1f,\"rss_growth_mb\":%.1f,"
-           "\"bound_mb\":%zu,\"max_inflight\":%zu,\"high_mark\":%zu,\"pauses\":%llu,\"seconds\":%.1f}\n",
+           "\"bound_mb\":%zu,\"max_inflight\":%zu,\"high_mark\":%zu,\"holds\":%llu,\"pauses\":%llu,"
+           "\"seconds\":%.1f}\n",
            n, rss0 / 1048576.0, peak / 1048576.0, (peak - rss0) / 1048576.0, bound >> 20,
-           max_inflight, high, (unsigned long long)cs.pauses, (t1 - t0) / 1000.0);
-    WK_CHECK(cs.pauses > 0, "never paused with a backlog of %d jobs", n);
-    WK_CHECK(max_inflight <= high + 1, "in-flight reached %zu (high mark %zu)", max_inflight,
-             high);
+           max_inflight, high, (unsigned long long)cs.holds, (unsigned long long)cs.pauses,
+           (t1 - t0) / 1000.0);
+    WK_CHECK(cs.holds + cs.pauses > 0, "never held nor paused with a backlog of %d jobs", n);
+    WK_CHECK(max_inflight <= high + 1, "in-flight reached %zu (high mark %zu)", max_inflight, high);
     WK_CHECK(peak - rss0 < bound, "RSS grew by %zu bytes", peak - rss0);
     int dups = verify(c.bootstrap, &t, parts);
     WK_CHECK(dups == 0, "%d duplicates", dups);

@@ -318,7 +318,7 @@ static void pipeline(ke_plan_t *p, case_t *c) {
 static const int k_rows[NB] = {3, 8, 1, 5};
 
 static void run_models(const ke_backend_iface_t *iface, int expect_async) {
-    const char *models[] = {"mnist_mlp", "cnn", "bert_tiny"};
+    const char *models[] = {"mnist_mlp", "cnn", "bert_tiny", "identity16", "binary_classifier"};
     for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
         case_t c;
         make_case(&c, models[k], k_rows);

@@ -158,6 +158,72 @@ done:
     return failures;
 }
 
+/* An out-of-range token id fails the batch on the GPU as on the CPU (the
+ * embedding Gather reads its device error flag back), and the plan still
+ * runs good batches afterwards. */
+static int gather_out_of_range(const char *root) {
+    char path[4096], err[512] = "";
+    snprintf(path, sizeof path, "%s/models/bert_tiny.onnx", root);
+    ke_model_t *m = ke_model_load_file(path, NULL, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "FAIL load %s: %s\n", path, err);
+        return 1;
+    }
+    ke_plan_params_t pp = ke_plan_default_params();
+    pp.max_batch = 4;
+    ke_plan_t *plans[2] = {ke_plan_new(m, &pp, err, sizeof err), NULL};
+    pp.device = "cuda";
+    plans[1] = plans[0] ? ke_plan_new(m, &pp, err, sizeof err) : NULL;
+    int failures = 0, ni = ke_model_num_inputs(m), no = ke_model_num_outputs(m);
+    void *in[8] = {0}, *out[8] = {0};
+    for (int i = 0; i < ni && i < 8; i++) {
+        ke_io_info_t io;
+        ke_model_input(m, i, &io);
+        in[i] = calloc(4, io.row_bytes + 8);
+        if (io.dtype == KE_DT_I64 && strcmp(io.name, "attention_mask") == 0)
+            for (size_t k = 0; k < 4 * io.row_bytes / 8; k++)
+                ((int64_t *)in[i])[k] = 1;
+    }
+    for (int i = 0; i < no && i < 8; i++) {
+        ke_tensor_t d;
+        ke_plan_output_desc(plans[0] ? plans[0] : NULL, i, 4, &d);
+        out[i] = calloc(1, ke_tensor_nbytes(&d) + 8);
+    }
+    int ids = ke_model_find_input(m, "input_ids");
+    if (!plans[0] || !plans[1] || ids < 0) {
+        fprintf(stderr, "FAIL gather test setup: %s\n", err);
+        failures++;
+        goto done;
+    }
+    for (int k = 0; k < 2; k++) {
+        ((int64_t *)in[ids])[3] = (int64_t)1 << 40;
+        err[0] = 0;
+        ke_status_t st = ke_plan_run(plans[k], 4, (const void *const *)in, out, err, sizeof err);
+        if (st != KE_ERR_INVALID_ARG || !strstr(err, "out of range")) {
+            fprintf(stderr, "FAIL %s: out-of-range token id gave status %d (%s)\n",
+                    k ? "cuda" : "cpu", (int)st, err);
+            failures++;
+        }
+        ((int64_t *)in[ids])[3] = 1;
+        if (ke_plan_run(plans[k], 4, (const void *const *)in, out, err, sizeof err) != KE_OK) {
+            fprintf(stderr, "FAIL %s: good batch after the bad one: %s\n", k ? "cuda" : "cpu",
+                    err);
+            failures++;
+        }
+    }
+done:
+    for (int i = 0; i < 8; i++) {
+        free(in[i]);
+        free(out[i]);
+    }
+    ke_plan_free(plans[1]);
+    ke_plan_free(plans[0]);
+    ke_model_free(m);
+    if (!failures)
+        printf("ok gather out of range (cpu and cuda)\n");
+    return failures;
+}
+
 int main(void) {
     if (ke_backend_cuda_devices() == 0) {
         printf("no CUDA device: SKIP\n");
@@ -173,6 +239,8 @@ int main(void) {
         for (size_t i = 0; i < 4; i++)
             for (size_t b = 0; b < 3; b++, cases++)
                 failures += run_model(root, models[i], batches[b], &k_precs[pi]) != 0;
+    failures += gather_out_of_range(root) != 0;
+    cases++;
     printf("%d passed, %d failed\n", cases - failures, failures);
     return failures ? 1 : 0;
 }

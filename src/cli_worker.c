@@ -12,10 +12,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "kf_artifact_worker.h"
 #include "kf_codec.h"
 #include "kf_config.h"
-#include "kf_artifact_worker.h"
 #include "kf_log.h"
+#include "kf_model_batching.h"
 #include "kf_obs.h"
 #include "kf_worker.h"
 
@@ -34,42 +35,47 @@ static void on_signal(int sig) {
 }
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: kinfer worker -b BOOTSTRAP -g GROUP -i TOPIC[,TOPIC...] -o OUTPUT_TOPIC\n"
-            "                     --dlq DLQ_TOPIC -m NAME=SOURCE [-m ...] [--codec raw|confluent|auto]\n"
-            "                     [--schema-id K] [--max-batch N] [--max-queue-delay-ms D]\n"
-            "                     [--threads T] [--metrics-port P] [--log-format text|json]\n"
-            "                     [-c FILE] [-X key=value ...]\n"
-            "\n"
-            "Consumes inference jobs, batches them per model, runs them and produces results\n"
-            "(at-least-once: an input offset is committed after its result or DLQ record was\n"
-            "acknowledged). SIGTERM/SIGINT drain and exit 0; a second signal exits at once.\n"
-            "\n"
-            "options:\n"
-            "  -b, --bootstrap HOSTS        Kafka bootstrap servers (key bootstrap)\n"
-            "  -g, --group GROUP            consumer group (key group)\n"
-            "  -i, --input TOPICS           input topics, comma-separated (key input.topics)\n"
-            "  -o, --output TOPIC           result topic (key output.topic)\n"
-            "      --dlq TOPIC              dead-letter topic (key dlq.topic)\n"
-            "  -m, --model NAME=SOURCE      model NAME from SOURCE (a .onnx path or file:// URL);\n"
-            "                               version NAME@VERSION=SOURCE (default 1); repeatable.\n"
-            "                               SOURCE may be a repository (http(s)://, s3://, a\n"
-            "                               directory): {SOURCE}/NAME/LATEST names the version,\n"
-            "                               polled every model.NAME.poll_interval_ms for hot swaps\n"
-            "      --codec raw|confluent|auto  framing (key codec)\n"
-            "      --schema-id K            Confluent schema id of requests (key schema.request_id)\n"
-            "      --max-batch N            rows per batch cap (key max_batch)\n"
-            "      --max-queue-delay-ms D   batch wait after its first job (key max_queue_delay_ms)\n"
-            "      --threads T              engine threads per model (key threads; 0 = all)\n"
-            "      --metrics-port P         serve /metrics /healthz /readyz on P (key metrics.port;\n"
-            "                               0 = off; address: key metrics.bind)\n"
-            "      --log-format text|json   log line format (key log.format)\n"
-            "      --log-level LEVEL        debug|info|warn|error|off (key log.level)\n"
-            "  -c, --config FILE            properties file\n"
-            "  -X, --set KEY=VALUE          any config key, or a librdkafka property (repeatable)\n"
-            "  -h, --help                   this help\n"
-            "\n"
-            "config keys (file, -X, or KINFER_<KEY>):\n");
+    fprintf(
+        out,
+        "usage: kinfer worker -b BOOTSTRAP -g GROUP -i TOPIC[,TOPIC...] -o OUTPUT_TOPIC\n"
+        "                     --dlq DLQ_TOPIC -m NAME=SOURCE [-m ...] [--codec "
+        "raw|confluent|auto]\n"
+        "                     [--schema-id K] [--max-batch N] [--max-queue-delay-ms D]\n"
+        "                     [--threads T] [--metrics-port P] [--log-format text|json]\n"
+        "                     [-c FILE] [-X key=value ...]\n"
+        "\n"
+        "Consumes inference jobs, batches them per model, runs them and produces results\n"
+        "(at-least-once: an input offset is committed after its result or DLQ record was\n"
+        "acknowledged). SIGTERM/SIGINT drain and exit 0; a second signal exits at once.\n"
+        "\n"
+        "options:\n"
+        "  -b, --bootstrap HOSTS        Kafka bootstrap servers (key bootstrap)\n"
+        "  -g, --group GROUP            consumer group (key group)\n"
+        "  -i, --input TOPICS           input topics, comma-separated (key input.topics)\n"
+        "  -o, --output TOPIC           result topic (key output.topic)\n"
+        "      --dlq TOPIC              dead-letter topic (key dlq.topic)\n"
+        "  -m, --model NAME=SOURCE      model NAME from SOURCE (a .onnx path or file:// URL);\n"
+        "                               version NAME@VERSION=SOURCE (default 1); repeatable.\n"
+        "                               SOURCE may be a repository (http(s)://, s3://, a\n"
+        "                               directory): {SOURCE}/NAME/LATEST names the version,\n"
+        "                               polled every model.NAME.poll_interval_ms for hot swaps\n"
+        "      --codec raw|confluent|auto  framing (key codec)\n"
+        "      --schema-id K            Confluent schema id of requests (key schema.request_id)\n"
+        "      --max-batch N            rows per batch cap (key max_batch)\n"
+        "      --max-queue-delay-ms D   batch wait after its first job (key max_queue_delay_ms)\n"
+        "      --threads T              engine threads per model (key threads; 0 = all)\n"
+        "      --metrics-port P         serve /metrics /healthz /readyz on P (key metrics.port;\n"
+        "                               0 = off; address: key metrics.bind)\n"
+        "      --log-format text|json   log line format (key log.format)\n"
+        "      --log-level LEVEL        debug|info|warn|error|off (key log.level)\n"
+        "  -c, --config FILE            properties file\n"
+        "  -X, --set KEY=VALUE          any config key, or a librdkafka property (repeatable)\n"
+        "                               (per model: -X model.NAME.max_batch=N,\n"
+        "                               model.NAME.max_queue_delay_ms=D,\n"
+        "                               model.NAME.preferred_batch=P; NAME must be served)\n"
+        "  -h, --help                   this help\n"
+        "\n"
+        "config keys (file, -X, or KINFER_<KEY>):\n");
     kf_config_print_keys(out);
 }
 
@@ -135,18 +141,24 @@ static int fail(kf_config_t *cfg, const char *msg, int code) {
 }
 
 int kf_cli_worker(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"bootstrap", required_argument, NULL, 'b'}, {"group", required_argument, NULL, 'g'},
-        {"input", required_argument, NULL, 'i'},     {"output", required_argument, NULL, 'o'},
-        {"dlq", required_argument, NULL, 'D'},       {"model", required_argument, NULL, 'm'},
-        {"codec", required_argument, NULL, 'C'},     {"schema-id", required_argument, NULL, 'S'},
-        {"max-batch", required_argument, NULL, 'B'}, {"max-queue-delay-ms", required_argument, NULL, 'Q'},
-        {"threads", required_argument, NULL, 'T'},   {"config", required_argument, NULL, 'c'},
-        {"set", required_argument, NULL, 'X'},       {"help", no_argument, NULL, 'h'},
-        {"metrics-port", required_argument, NULL, 'P'},
-        {"log-format", required_argument, NULL, 'F'},
-        {"log-level", required_argument, NULL, 'L'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"bootstrap", required_argument, NULL, 'b'},
+                                         {"group", required_argument, NULL, 'g'},
+                                         {"input", required_argument, NULL, 'i'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"dlq", required_argument, NULL, 'D'},
+                                         {"model", required_argument, NULL, 'm'},
+                                         {"codec", required_argument, NULL, 'C'},
+                                         {"schema-id", required_argument, NULL, 'S'},
+                                         {"max-batch", required_argument, NULL, 'B'},
+                                         {"max-queue-delay-ms", required_argument, NULL, 'Q'},
+                                         {"threads", required_argument, NULL, 'T'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"set", required_argument, NULL, 'X'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"metrics-port", required_argument, NULL, 'P'},
+                                         {"log-format", required_argument, NULL, 'F'},
+                                         {"log-level", required_argument, NULL, 'L'},
+                                         {NULL, 0, NULL, 0}};
     kf_config_t *cfg = kf_config_new();
     if (!cfg)
         return fail(NULL, "out of memory", 1);
@@ -239,6 +251,26 @@ int kf_cli_worker(int argc, char **argv) {
     }
     if (nmodels == 0 && nsources == 0)
         return fail(cfg, "no model (-m NAME=SOURCE or model.<name>.source)", 2);
+    /* per-model batching keys, checked against the models served */
+    const char *known[MAX_MODELS + 64];
+    size_t nknown = 0;
+    for (int i = 0; i < nmodels; i++)
+        known[nknown++] = models[i].name;
+    for (size_t i = 0; i < kf_config_model_count(cfg) && nknown < sizeof(known) / sizeof(known[0]);
+         i++) {
+        char key[300];
+        snprintf(key, sizeof(key), "model.%s.source", kf_config_model_name(cfg, i));
+        if (kf_config_get(cfg, key))
+            known[nknown++] = kf_config_model_name(cfg, i);
+    }
+    kf_model_batching_t bdef, batching[MAX_MODELS];
+    memset(&bdef, 0, sizeof(bdef));
+    bdef.max_batch = (size_t)kf_config_get_int(cfg, "max_batch", 64);
+    bdef.max_queue_delay_ms = (int)kf_config_get_int(cfg, "max_queue_delay_ms", 5);
+    size_t nbatching = 0;
+    if (kf_model_batching_resolve(cfg, known, nknown, &bdef, batching, MAX_MODELS, &nbatching, err,
+                                  sizeof(err)) != KF_OK)
+        return fail(cfg, err, 2);
 
     /* logging */
     kf_log_params_t lp = kf_log_default_params();
@@ -312,6 +344,10 @@ int kf_cli_worker(int argc, char **argv) {
         goto out;
     }
     atomic_store(&link.w, w);
+    if (kf_worker_set_model_batching(w, batching, nbatching) != KF_OK) {
+        fprintf(stderr, "kinfer worker: invalid per-model batching\n");
+        goto out;
+    }
     for (int i = 0; i < nmodels; i++) {
         if (kf_worker_load_model(w, models[i].name, models[i].version, models[i].source, err,
                                  sizeof(err)) != KF_OK) {
@@ -378,9 +414,9 @@ int kf_cli_worker(int argc, char **argv) {
             (unsigned long long)s.dlq, (unsigned long long)s.batches);
     rc = 0;
 out:
-    kf_obs_stop_http(obs); /* no scrape reads the worker after this */
+    kf_obs_stop_http(obs);       /* no scrape reads the worker after this */
     kf_model_sources_free(srcs); /* pollers stop before the worker goes */
-    kf_worker_free(w);     /* reports model unloads to the metric set */
+    kf_worker_free(w);           /* reports model unloads to the metric set */
     kf_obs_free(obs);
     kf_logger_free(log);
     kf_config_free(cfg);

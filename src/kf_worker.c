@@ -41,7 +41,9 @@ struct kf_worker {
     kf_buf_t enc;       /* consumer thread: error results */
     pthread_mutex_t mu; /* guards st, mvs */
     kf_worker_stats_t st;
-    kf_mv_t *mvs; /* every payload not yet destroyed */
+    kf_mv_t *mvs;                  /* every payload not yet destroyed */
+    kf_model_batching_t *batching; /* per-model overrides (guarded by mu) */
+    size_t n_batching;
 };
 
 kf_worker_params_t kf_worker_default_params(void) {
@@ -391,6 +393,14 @@ kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *v
     mp.max_batch = w->p.max_batch;
     mp.max_queue_delay_ms = w->p.max_queue_delay_ms;
     mp.preferred_batch = w->p.preferred_batch;
+    pthread_mutex_lock(&w->mu);
+    for (size_t i = 0; i < w->n_batching; i++)
+        if (!strcmp(w->batching[i].name, name)) {
+            mp.max_batch = w->batching[i].max_batch;
+            mp.max_queue_delay_ms = w->batching[i].max_queue_delay_ms;
+            mp.preferred_batch = w->batching[i].preferred_batch;
+        }
+    pthread_mutex_unlock(&w->mu);
     mp.memory_budget = w->p.memory_budget;
     mp.device_percent = w->p.device_percent;
     mp.threads = w->p.threads;
@@ -413,6 +423,42 @@ kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *v
     }
     kf_wmetrics_model_loaded(w->p.metrics, mv->name, mv->version, 1);
     KF_INFO(w->p.log, "model %s loaded from %s (max_batch %zu)", mv->label, path, mv->max_batch);
+    return KF_OK;
+}
+
+kf_status_t kf_worker_set_model_batching(kf_worker_t *w, const kf_model_batching_t *b, size_t n) {
+    if (!w || (n && !b))
+        return KF_ERR_INVALID_ARG;
+    kf_model_batching_t *copy = n ? malloc(n * sizeof(*copy)) : NULL;
+    if (n && !copy)
+        return KF_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!b[i].max_batch || b[i].max_queue_delay_ms < 0 ||
+            b[i].preferred_batch > b[i].max_batch) {
+            free(copy);
+            return KF_ERR_INVALID_ARG;
+        }
+        copy[i] = b[i];
+    }
+    pthread_mutex_lock(&w->mu);
+    free(w->batching);
+    w->batching = copy;
+    w->n_batching = n;
+    pthread_mutex_unlock(&w->mu);
+    return KF_OK;
+}
+
+kf_status_t kf_worker_model_batching(kf_worker_t *w, const char *name, kf_model_batching_t *out) {
+    kf_model_ref_t *ref = w && name ? kf_models_acquire(w->models, name, NULL) : NULL;
+    if (!ref)
+        return KF_ERR_NOT_FOUND;
+    kf_mv_t *mv = kf_model_ref_payload(ref);
+    memset(out, 0, sizeof(*out));
+    snprintf(out->name, sizeof(out->name), "%s", mv->name);
+    out->max_batch = mv->max_batch;
+    out->max_queue_delay_ms = mv->max_queue_delay_ms;
+    out->preferred_batch = mv->preferred_batch;
+    kf_models_release(ref);
     return KF_OK;
 }
 
@@ -539,6 +585,7 @@ void kf_worker_free(kf_worker_t *w) {
     kf_result_producer_free(w->rp);
     kf_offsets_free(w->offs);
     kf_buf_free(&w->enc);
+    free(w->batching);
     pthread_mutex_destroy(&w->mu);
     free(w);
 }

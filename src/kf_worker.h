@@ -27,6 +27,7 @@
 
 #include "kf_codec.h"
 #include "kf_log.h"
+#include "kf_model_batching.h"
 #include "kf_result_producer.h" /* kf_kafka_conf_fn */
 #include "kf_status.h"
 #include "kf_worker_metrics.h"
@@ -57,20 +58,20 @@ typedef struct kf_worker_params {
     const char *const *kafka_kv;    /* NULL-terminated pairs for both clients */
     kf_kafka_conf_fn kafka_conf_fn; /* optional hook for both clients */
     void *kafka_conf_user;
-    kf_codec_params_t codec;     /* framing, schema ids, limits */
-    size_t max_batch;            /* rows cap (default 64) */
-    int max_queue_delay_ms;      /* default 5 */
-    size_t preferred_batch;      /* 0 = none */
-    size_t memory_budget;        /* bytes for plan activations; 0 = no limit (a
-                                  * device plan then sizes from free memory) */
-    int device_percent;          /* % of free device memory per plan (0 = 80) */
-    int threads;                 /* engine threads per plan; 0 = all cores */
-    const char *device;          /* "cpu" (default), "cuda", "cuda:N", "auto" */
-    const char *precision;       /* "fp32" (NULL), "tf32", "fp16", "bf16" (cuda) */
-    size_t high_mark, low_mark;  /* in-flight jobs (default 4096 / 1024) */
-    int commit_interval_ms;      /* default 1000 */
-    int drain_timeout_ms;        /* default 10000 */
-    const char *worker_id;       /* written into results; default host:pid */
+    kf_codec_params_t codec;    /* framing, schema ids, limits */
+    size_t max_batch;           /* rows cap (default 64) */
+    int max_queue_delay_ms;     /* default 5 */
+    size_t preferred_batch;     /* 0 = none */
+    size_t memory_budget;       /* bytes for plan activations; 0 = no limit (a
+                                 * device plan then sizes from free memory) */
+    int device_percent;         /* % of free device memory per plan (0 = 80) */
+    int threads;                /* engine threads per plan; 0 = all cores */
+    const char *device;         /* "cpu" (default), "cuda", "cuda:N", "auto" */
+    const char *precision;      /* "fp32" (NULL), "tf32", "fp16", "bf16" (cuda) */
+    size_t high_mark, low_mark; /* in-flight jobs (default 4096 / 1024) */
+    int commit_interval_ms;     /* default 1000 */
+    int drain_timeout_ms;       /* default 10000 */
+    const char *worker_id;      /* written into results; default host:pid */
     kf_worker_resolve_fn resolve;
     void *resolve_user;
     kf_logger_t *log; /* borrowed; NULL = stderr */
@@ -108,6 +109,18 @@ kf_worker_t *kf_worker_new(const kf_worker_params_t *params, char *err, size_t e
  * version NULL = "1". Errors name the model and the file. */
 kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *version,
                                  const char *source, char *err, size_t err_size);
+
+/* Per-model batching (max_batch, max_queue_delay_ms, preferred_batch) for
+ * the models named in b[0..n), applied to every version of them loaded
+ * after the call (copied; replaces an earlier set). Other models use the
+ * worker-wide values. KF_ERR_INVALID_ARG on a zero max_batch, a negative
+ * delay or preferred_batch > max_batch. Owner thread, before loading. */
+kf_status_t kf_worker_set_model_batching(kf_worker_t *w, const kf_model_batching_t *b, size_t n);
+
+/* The batching in effect for the newest loaded version of `name`
+ * (max_batch after the memory budget). KF_ERR_NOT_FOUND when none is
+ * loaded. Any thread. */
+kf_status_t kf_worker_model_batching(kf_worker_t *w, const char *name, kf_model_batching_t *out);
 
 /* Joins the group and starts consuming. */
 kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size);

@@ -215,6 +215,8 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
     bp.max_queue_delay_ms = p->max_queue_delay_ms;
     if (p->preferred_batch && p->preferred_batch <= cap)
         bp.preferred[0] = p->preferred_batch;
+    mv->max_queue_delay_ms = p->max_queue_delay_ms;
+    mv->preferred_batch = bp.preferred[0];
     if (p->max_queued_jobs)
         bp.max_queued_jobs = p->max_queued_jobs;
     bp.name = mv->label;

@@ -29,6 +29,8 @@ typedef struct kf_mv {
     ke_plan_t *plan;
     int has_batch;
     size_t max_batch;
+    int max_queue_delay_ms; /* as given to the batcher */
+    size_t preferred_batch; /* 0 = none */
     int n_in, n_out;
     kf_mv_io_t in[KF_BATCH_MAX_IO], out[KF_BATCH_MAX_IO];
     void *inb[KF_BATCH_MAX_IO], *outb[KF_BATCH_MAX_IO];

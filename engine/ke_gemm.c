@@ -66,28 +66,30 @@ size_t ke_gemm_pack_floats(ke_gemm_level_t level, int64_t K, int64_t N) {
     return (size_t)(np * (K > 0 ? K : 1) * nr);
 }
 
-void ke_gemm_pack_into(ke_gemm_level_t level, int tb, int64_t K, int64_t N, const float *B,
-                       int64_t ldb, float *dst, ke_gemm_b_t *view) {
+void ke_gemm_pack_strided(ke_gemm_level_t level, int64_t K, int64_t N, const float *B, int64_t rs_b,
+                          int64_t cs_b, float *dst, ke_gemm_b_t *view) {
     const int64_t nr = level_nr(level);
     const int64_t np = (N + nr - 1) / nr;
     for (int64_t p = 0; p < np; p++) {
         const int64_t j0 = p * nr;
         const int64_t w = N - j0 < nr ? N - j0 : nr;
         float *d = dst + p * K * nr;
-        if (!tb) {
+        if (cs_b == 1) { /* rows of B are contiguous */
             for (int64_t k = 0; k < K; k++) {
-                memcpy(d + k * nr, B + k * ldb + j0, (size_t)w * sizeof *d);
+                memcpy(d + k * nr, B + k * rs_b + j0, (size_t)w * sizeof *d);
                 for (int64_t j = w; j < nr; j++)
                     d[k * nr + j] = 0.0f;
             }
-        } else {
-            for (int64_t k = 0; k < K; k++)
+        } else { /* gather each packed row from the panel's columns (loads
+                  * spread, stores contiguous) */
+            const float *col = B + j0 * cs_b;
+            for (int64_t k = 0; k < K; k++) {
+                const float *src = col + k * rs_b;
+                float *dk = d + k * nr;
+                for (int64_t j = 0; j < w; j++)
+                    dk[j] = src[j * cs_b];
                 for (int64_t j = w; j < nr; j++)
-                    d[k * nr + j] = 0.0f;
-            for (int64_t j = 0; j < w; j++) {
-                const float *s = B + (j0 + j) * ldb;
-                for (int64_t k = 0; k < K; k++)
-                    d[k * nr + j] = s[k];
+                    dk[j] = 0.0f;
             }
         }
     }
@@ -97,6 +99,11 @@ void ke_gemm_pack_into(ke_gemm_level_t level, int tb, int64_t K, int64_t N, cons
     view->nr = (int)nr;
     view->panels = dst;
     view->bias = NULL;
+}
+
+void ke_gemm_pack_into(ke_gemm_level_t level, int tb, int64_t K, int64_t N, const float *B,
+                       int64_t ldb, float *dst, ke_gemm_b_t *view) {
+    ke_gemm_pack_strided(level, K, N, B, tb ? 1 : ldb, tb ? ldb : 1, dst, view);
 }
 
 struct ke_gemm_packed {

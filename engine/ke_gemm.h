@@ -92,6 +92,11 @@ void ke_gemm_run_serial(const ke_gemm_b_t *b, const ke_gemm_job_t *job);
  * the calling thread. Call from the pool's owner thread only. */
 void ke_gemm_run(const ke_gemm_b_t *b, const ke_gemm_job_t *job, ke_threadpool_t *pool);
 
+/* Packs B given by element strides (B(k,n) = B[k*rs_b + n*cs_b]); same
+ * result as ke_gemm_pack_into. Any thread. */
+void ke_gemm_pack_strided(ke_gemm_level_t level, int64_t K, int64_t N, const float *B, int64_t rs_b,
+                          int64_t cs_b, float *dst, ke_gemm_b_t *view);
+
 /* ---- batched MatMul with a run-time B (attention) ----------------------- */
 
 /* Scratch floats ke_gemm_matmul needs for `slots` concurrently packed Bs. */
@@ -108,6 +113,35 @@ int ke_gemm_matmul(ke_gemm_level_t level, int ra, const int64_t *ashape, const f
                    const int64_t *bshape, const float *B, const float *bias, float *Y,
                    ke_unop_t act, ke_unparams_t actp, float *scratch, int64_t slots,
                    ke_threadpool_t *pool, int n_threads);
+
+/* A strided view of a tensor: element (i0,..,i{r-1}) at sum(i_d * stride[d]).
+ * A transposed tensor is a view of the untransposed one with permuted
+ * shape and strides. */
+typedef struct ke_gemm_view {
+    int rank;
+    int64_t shape[KE_KERN_MAX_RANK];
+    int64_t stride[KE_KERN_MAX_RANK];
+} ke_gemm_view_t;
+
+/* The view of a contiguous tensor of shape `shape` read through `perm`
+ * (perm NULL: identity): view dim i = tensor dim perm[i]. */
+void ke_gemm_view_permuted(ke_gemm_view_t *v, int rank, const int64_t *shape, const int64_t *perm);
+
+/* MatMul over views: logical a [..,M,K] @ b [..,K,N] -> y [..,M,N] (+ bias,
+ * act). All three have the same rank r >= 2; a's and b's batch dims are
+ * y's or 1 (broadcast). y's last dim must have stride 1. Same scratch and
+ * slots contract as ke_gemm_matmul. Returns 0, or -1 when a view or the
+ * scratch/thread count does not fit (nothing written). */
+int ke_gemm_matmul_views(ke_gemm_level_t level, const ke_gemm_view_t *a, const float *A,
+                         const ke_gemm_view_t *b, const float *B, const float *bias,
+                         const ke_gemm_view_t *y, float *Y, ke_unop_t act, ke_unparams_t actp,
+                         float *scratch, int64_t slots, ke_threadpool_t *pool, int n_threads);
+
+/* Reference for the same contract (plain loops, double sums, any strides,
+ * no scratch): the fallback and the tests' yardstick. Serial. */
+void ke_gemm_matmul_views_ref(const ke_gemm_view_t *a, const float *A, const ke_gemm_view_t *b,
+                              const float *B, const float *bias, const ke_gemm_view_t *y, float *Y,
+                              ke_unop_t act, ke_unparams_t actp);
 
 #ifdef __cplusplus
 }

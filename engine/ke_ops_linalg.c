@@ -53,6 +53,7 @@ typedef struct linalg_state {
     ke_gemm_packed_t *packed; /* NULL: B packed per run into scratch */
     int bias_packed;          /* the bias/C is inside packed */
     int64_t slots;            /* MatMul scratch slots for run-time Bs */
+    int permuted;             /* MatMul with ke_perm_a/_b/_y (fused Transposes) */
 } linalg_state_t;
 
 void ke_ops_linalg_free(void *state) {
@@ -182,6 +183,51 @@ ke_status_t ke_ops_gemm_run(const ke_node_info_t *node, const void *state,
     return KE_OK;
 }
 
+/* ---- MatMul --------------------------------------------------------------
+ *
+ * The fusion pass may fold Transposes around an attention MatMul into it:
+ * INTS "ke_perm_a" / "ke_perm_b" mean the logical operand is
+ * Transpose(input, perm); "ke_perm_y" means the stored output is
+ * Transpose(logical result, perm). Such nodes run on strided views
+ * (ke_gemm_matmul_views); both inputs then have the same rank >= 3. */
+
+typedef struct mm_perms {
+    int any;
+    int has[3]; /* a, b, y */
+    int64_t p[3][KE_MAX_RANK];
+} mm_perms_t;
+
+/* Reads the perms for operand ranks ra/rb (the output's rank is theirs);
+ * -1 when one is malformed. */
+static int mm_perms(const ke_attrs_t *attrs, int ra, int rb, mm_perms_t *mp) {
+    static const char *const names[3] = {"ke_perm_a", "ke_perm_b", "ke_perm_y"};
+    memset(mp, 0, sizeof *mp);
+    for (int w = 0; w < 3; w++) {
+        const int64_t *v;
+        const int64_t n = ke_attr_ints(attrs, names[w], &v);
+        if (n < 0)
+            continue;
+        if (ra != rb || ra < 3 || n != ra)
+            return -1;
+        int seen = 0;
+        for (int i = 0; i < n; i++) {
+            if (v[i] < 0 || v[i] >= n || (seen & (1 << v[i])))
+                return -1;
+            seen |= 1 << v[i];
+            mp->p[w][i] = v[i];
+        }
+        mp->has[w] = 1;
+        mp->any = 1;
+    }
+    return 0;
+}
+
+/* Logical operand shape: shape read through perm (when has). */
+static void mm_apply(int r, const int64_t *shape, int has, const int64_t *perm, int64_t *out) {
+    for (int i = 0; i < r; i++)
+        out[i] = has ? shape[perm[i]] : shape[i];
+}
+
 ke_status_t ke_ops_matmul_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
                                 ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 2 || !in[0] || !in[1] || n_out < 1)
@@ -189,12 +235,18 @@ ke_status_t ke_ops_matmul_infer(const ke_node_info_t *node, const ke_tensor_t *c
     const ke_tensor_t *A = in[0], *B = in[1], *bias = ke_ops_in(in, n_in, 2);
     if (A->dtype != KE_DT_F32 || B->dtype != KE_DT_F32 || (bias && bias->dtype != KE_DT_F32))
         return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "MatMul supports float32 only");
+    mm_perms_t mp;
+    if (mm_perms(node->attrs, A->rank, B->rank, &mp))
+        return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "bad ke_perm_a/b/y");
+    int64_t as[KE_MAX_RANK], bs[KE_MAX_RANK];
+    mm_apply(A->rank, A->shape, mp.has[0], mp.p[0], as);
+    mm_apply(B->rank, B->shape, mp.has[1], mp.p[1], bs);
     int r;
-    int64_t shape[KE_MAX_RANK];
-    if (ke_matmul_shape(A->rank, A->shape, B->rank, B->shape, &r, shape))
+    int64_t shape[KE_MAX_RANK], ys[KE_MAX_RANK];
+    if (ke_matmul_shape(A->rank, as, B->rank, bs, &r, shape))
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "shapes do not multiply");
     if (bias) {
-        int64_t n = B->rank == 1 ? 1 : B->shape[B->rank - 1];
+        int64_t n = B->rank == 1 ? 1 : bs[B->rank - 1];
         if (bias->rank != 1 || bias->shape[0] != n)
             return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "bias must be [%lld]", (long long)n);
     }
@@ -202,7 +254,34 @@ ke_status_t ke_ops_matmul_infer(const ke_node_info_t *node, const ke_tensor_t *c
     ke_unparams_t ap;
     if (ke_ops_fused_act(node->attrs, &act, &ap))
         return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "unknown ke_act");
-    return ke_ops_set(out[0], KE_DT_F32, r, shape, err, errsz);
+    mm_apply(r, shape, mp.has[2], mp.p[2], ys);
+    return ke_ops_set(out[0], KE_DT_F32, r, ys, err, errsz);
+}
+
+/* The strided run of a MatMul with fused Transposes. */
+static ke_status_t matmul_permuted(const linalg_state_t *s, const mm_perms_t *mp,
+                                   const ke_tensor_t *A, const ke_tensor_t *B, const float *bias,
+                                   ke_tensor_t *Yt, ke_unop_t act, ke_unparams_t ap,
+                                   ke_exec_ctx_t *x) {
+    const int r = A->rank;
+    ke_gemm_view_t a, b, y;
+    ke_gemm_view_permuted(&a, r, A->shape, mp->has[0] ? mp->p[0] : NULL);
+    ke_gemm_view_permuted(&b, r, B->shape, mp->has[1] ? mp->p[1] : NULL);
+    /* stored Z = Transpose(Y, q): Y dim j is Z dim qinv[j] */
+    int64_t qinv[KE_MAX_RANK];
+    for (int i = 0; i < r; i++)
+        qinv[mp->has[2] ? mp->p[2][i] : i] = i;
+    ke_gemm_view_permuted(&y, r, Yt->shape, qinv);
+    const ke_gemm_level_t lvl = s ? s->level : ke_gemm_level_best();
+    const int64_t slots = s ? s->slots : 0;
+    const size_t need =
+        ke_gemm_matmul_scratch_floats(lvl, a.shape[r - 1], b.shape[r - 1], slots) * sizeof(float);
+    if (slots > 0 && need <= x->scratch_bytes &&
+        ke_gemm_matmul_views(lvl, &a, A->data, &b, B->data, bias, &y, Yt->data, act, ap, x->scratch,
+                             slots, x->pool, x->n_threads) == 0)
+        return KE_OK;
+    ke_gemm_matmul_views_ref(&a, A->data, &b, B->data, bias, &y, Yt->data, act, ap);
+    return KE_OK;
 }
 
 /* Matrices in the batch of a MatMul (broadcast batch dims of A and B). */
@@ -231,9 +310,25 @@ ke_status_t ke_ops_matmul_prepare(const ke_node_info_t *node, const ke_tensor_t 
     if (!s)
         return ke_ops_fail(err, errsz, KE_ERR_NOMEM, "out of memory");
     *state = s;
+    const ke_tensor_t *A = in[0], *B = in[1], *bias = ke_ops_in(in, n_in, 2);
+    mm_perms_t mp;
+    if (mm_perms(node->attrs, A->rank, B->rank, &mp))
+        return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "bad ke_perm_a/b/y");
+    if (mp.any) { /* strided views: packed per matrix, on every CPU */
+        int64_t as[KE_MAX_RANK], bs[KE_MAX_RANK], nb = 1;
+        mm_apply(A->rank, A->shape, mp.has[0], mp.p[0], as);
+        mm_apply(B->rank, B->shape, mp.has[1], mp.p[1], bs);
+        for (int i = 0; i < A->rank - 2; i++)
+            nb *= as[i] > bs[i] ? as[i] : bs[i];
+        s->permuted = 1;
+        s->slots = nb < 1 ? 1 : nb < KE_GEMM_MAX_SLOTS ? nb : KE_GEMM_MAX_SLOTS;
+        *scratch_bytes =
+            ke_gemm_matmul_scratch_floats(s->level, as[A->rank - 1], bs[B->rank - 1], s->slots) *
+            sizeof(float);
+        return KE_OK;
+    }
     if (!s->use_ours)
         return KE_OK;
-    const ke_tensor_t *A = in[0], *B = in[1], *bias = ke_ops_in(in, n_in, 2);
     const int64_t K = A->shape[A->rank - 1];
     const int64_t N = B->rank == 1 ? 1 : B->shape[B->rank - 1];
     int64_t nb2;
@@ -264,6 +359,11 @@ ke_status_t ke_ops_matmul_run(const ke_node_info_t *node, const void *state,
     ke_ops_fused_act(node->attrs, &act, &ap);
     if (ke_tensor_numel(out[0]) == 0)
         return KE_OK;
+    mm_perms_t mp;
+    if (mm_perms(node->attrs, A->rank, B->rank, &mp))
+        return ke_ops_fail(x->err, x->errsz, KE_ERR_SHAPE, "bad ke_perm_a/b/y");
+    if (mp.any)
+        return matmul_permuted(s, &mp, A, B, bias ? bias->data : NULL, out[0], act, ap, x);
     if (s && s->use_ours && s->packed && s->b_data == B->data) {
         const ke_gemm_b_t *b = ke_gemm_packed_view(s->packed);
         const int64_t K = A->shape[A->rank - 1];

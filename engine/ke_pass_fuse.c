@@ -3,7 +3,8 @@
  * In order: decomposed GELU -> Gelu; decomposed LayerNorm ->
  * LayerNormalization; Conv + BatchNormalization -> Conv with folded
  * weights; MatMul + bias Add -> MatMul with a bias input; Gemm/MatMul/Conv +
- * activation -> "ke_act". Every rewrite needs its target row in the op
+ * activation -> "ke_act"; Transposes around a batched MatMul ->
+ * "ke_perm_a/b/y". Every rewrite needs its target row in the op
  * table (MatMul bias and ke_act need rows flagged KE_OP_FUSE_ACT); when it
  * is missing the graph is left as it was. Replaced nodes are marked dead;
  * the rewritten node keeps the last node's output (and position), so the
@@ -383,6 +384,86 @@ static ke_status_t fuse_act(fctx_t *f) {
     return KE_OK;
 }
 
+/* ---- Transposes around a batched MatMul (attention) ----------------------
+ * Transpose -> MatMul input and MatMul -> Transpose become INTS attributes
+ * ke_perm_a / ke_perm_b / ke_perm_y on the MatMul, which then reads and
+ * writes through strides (see ke_ops_linalg.c). Only for run-time operands
+ * of equal rank >= 3, a Transpose whose output feeds nothing else, and an
+ * output perm that keeps the last axis last (rows stay contiguous). */
+
+/* perm of Transpose node ti for rank r (reversal when absent); 0 if bad */
+static int transpose_perm(const ke_node_t *t, int r, int64_t *perm) {
+    const int64_t *p;
+    int64_t n = ke_attr_ints(&t->attrset, "perm", &p);
+    if (n < 0) {
+        for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
+        return 1;
+    }
+    if (n != r) return 0;
+    int seen = 0;
+    for (int i = 0; i < r; i++) {
+        if (p[i] < 0 || p[i] >= r || (seen & (1 << p[i]))) return 0;
+        seen |= 1 << p[i];
+        perm[i] = p[i];
+    }
+    return 1;
+}
+
+static ke_status_t set_perm(ke_graph_t *g, int ni, const char *name, const int64_t *perm, int r) {
+    ke_attr_t at;
+    memset(&at, 0, sizeof at);
+    at.name = name;
+    at.type = KE_ATTR_INTS;
+    at.ints = perm;
+    at.n = r;
+    return ke_graph_node_set_attr(g, ni, &at, NULL);
+}
+
+static ke_status_t fuse_matmul_transpose(fctx_t *f) {
+    ke_graph_t *g = f->g;
+    static const char *const names[2] = {"ke_perm_a", "ke_perm_b"};
+    for (int mm = 0; mm < g->n_nodes; mm++) {
+        if (!is_op(g, mm, "MatMul") || g->nodes[mm].n_in < 2 || g->nodes[mm].n_out != 1) continue;
+        const ke_node_t *m = &g->nodes[mm];
+        if (!m->def || !(m->def->flags & KE_OP_FUSE_ACT)) continue;
+        const int r = g->vals[m->in[0]].t.rank;
+        if (r < 3 || r > KE_MAX_RANK || g->vals[m->in[1]].t.rank != r) continue;
+        for (int s = 0; s < 2; s++) {
+            int v = g->nodes[mm].in[s];
+            int ti = prod(g, v);
+            if (!is_op(g, ti, "Transpose") || f->uses[v] != 1 || g->vals[v].is_output) continue;
+            if (ke_attr_find(&g->nodes[mm].attrset, names[s])) continue;
+            const ke_node_t *t = &g->nodes[ti];
+            int src = t->in[0];
+            int64_t perm[KE_MAX_RANK];
+            if (src < 0 || g->vals[src].t.rank != r || g->vals[src].t.dtype != KE_DT_F32 ||
+                g->vals[src].kind != KE_VAL_RUNTIME || !transpose_perm(t, r, perm))
+                continue;
+            ke_status_t st = set_perm(g, mm, names[s], perm, r);
+            if (st != KE_OK) return st;
+            g->nodes[mm].in[s] = src;
+            kill(g, ti);
+            if ((st = count_uses(f)) != KE_OK) return st;
+        }
+        int y = g->nodes[mm].out[0];
+        int ti = sole_consumer(f, y);
+        if (!is_op(g, ti, "Transpose") || ke_attr_find(&g->nodes[mm].attrset, "ke_perm_y"))
+            continue;
+        int64_t perm[KE_MAX_RANK];
+        if (g->vals[y].t.rank != r || !transpose_perm(&g->nodes[ti], r, perm) ||
+            perm[r - 1] != r - 1 || g->nodes[ti].n_out < 1)
+            continue;
+        ke_status_t st = set_perm(g, mm, "ke_perm_y", perm, r);
+        if (st != KE_OK) return st;
+        int yo = g->nodes[ti].out[0];
+        g->nodes[mm].out[0] = yo;
+        g->vals[yo].producer = mm;
+        kill(g, ti);
+        if ((st = count_uses(f)) != KE_OK) return st;
+    }
+    return KE_OK;
+}
+
 ke_status_t ke_pass_fuse(ke_graph_t *g, char *err, size_t errsz) {
     fctx_t f = {g, NULL};
     ke_status_t st = count_uses(&f);
@@ -391,6 +472,7 @@ ke_status_t ke_pass_fuse(ke_graph_t *g, char *err, size_t errsz) {
     if (st == KE_OK) st = fuse_conv_bn(&f);
     if (st == KE_OK) st = fuse_matmul_bias(&f);
     if (st == KE_OK) st = fuse_act(&f);
+    if (st == KE_OK) st = fuse_matmul_transpose(&f);
     free(f.uses);
     if (st != KE_OK && err && errsz) snprintf(err, errsz, "fusion pass: %s", ke_status_str(st));
     return st;

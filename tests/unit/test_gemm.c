@@ -251,6 +251,98 @@ static void test_matmul_batched(void **st) {
     ke_threadpool_free(pool);
 }
 
+/* Contiguous copy of X [4-D] read through perm (a Transpose). */
+static void transpose4(const float *X, const int64_t *xs, const int64_t *perm, float *out) {
+    int64_t st[4], os[4];
+    st[3] = 1;
+    for (int d = 2; d >= 0; d--)
+        st[d] = st[d + 1] * xs[d + 1];
+    for (int i = 0; i < 4; i++)
+        os[i] = xs[perm[i]];
+    int64_t n = 0;
+    for (int64_t i0 = 0; i0 < os[0]; i0++)
+        for (int64_t i1 = 0; i1 < os[1]; i1++)
+            for (int64_t i2 = 0; i2 < os[2]; i2++)
+                for (int64_t i3 = 0; i3 < os[3]; i3++) {
+                    const int64_t idx[4] = {i0, i1, i2, i3};
+                    int64_t off = 0;
+                    for (int i = 0; i < 4; i++)
+                        off += idx[i] * st[perm[i]];
+                    out[n++] = X[off];
+                }
+}
+
+/* Attention-style MatMul through Transposes folded into views, against
+ * materialised transposes + the OpenBLAS MatMul. */
+static void check_views(ke_gemm_level_t lvl, ke_threadpool_t *pool, const int64_t *xs,
+                        const int64_t *pa, const int64_t *ws, const int64_t *pb, const int64_t *q,
+                        int with_bias, ke_unop_t act, int use_ref) {
+    int64_t as[4], bs[4], ys[4], zs[4];
+    for (int i = 0; i < 4; i++) {
+        as[i] = xs[pa[i]];
+        bs[i] = ws[pb[i]];
+    }
+    int ry;
+    assert_int_equal(ke_matmul_shape(4, as, 4, bs, &ry, ys), 0);
+    for (int i = 0; i < 4; i++)
+        zs[i] = ys[q[i]];
+    const int64_t na = xs[0] * xs[1] * xs[2] * xs[3], nw = ws[0] * ws[1] * ws[2] * ws[3];
+    const int64_t ny = ys[0] * ys[1] * ys[2] * ys[3];
+    float *X = falloc(na), *W = falloc(nw), *At = falloc(na), *Bt = falloc(nw);
+    float *R = falloc(ny), *Zr = falloc(ny), *Z = falloc(ny), *bias = falloc(ys[3]);
+    fill(X, na, 21);
+    fill(W, nw, 22);
+    fill(bias, ys[3], 23);
+    transpose4(X, xs, pa, At);
+    transpose4(W, ws, pb, Bt);
+    const ke_unparams_t ap = {0.1f, 0.0f};
+    ke_matmul_f32(4, as, At, 4, bs, Bt, with_bias ? bias : NULL, R, act, ap);
+    transpose4(R, ys, q, Zr);
+    ke_gemm_view_t a, b, y;
+    ke_gemm_view_permuted(&a, 4, xs, pa);
+    ke_gemm_view_permuted(&b, 4, ws, pb);
+    int64_t qinv[4];
+    for (int i = 0; i < 4; i++)
+        qinv[q[i]] = i;
+    ke_gemm_view_permuted(&y, 4, zs, qinv);
+    if (use_ref) {
+        ke_gemm_matmul_views_ref(&a, X, &b, W, with_bias ? bias : NULL, &y, Z, act, ap);
+    } else {
+        const int64_t slots = 5;
+        float *scratch = falloc((int64_t)ke_gemm_matmul_scratch_floats(lvl, as[3], bs[3], slots));
+        assert_int_equal(ke_gemm_matmul_views(lvl, &a, X, &b, W, with_bias ? bias : NULL, &y, Z,
+                                              act, ap, scratch, slots, pool,
+                                              ke_threadpool_size(pool)),
+                         0);
+        free(scratch);
+    }
+    assert_close(Z, Zr, ny, as[3], use_ref ? "views ref" : ke_gemm_level_name(lvl));
+    free(X), free(W), free(At), free(Bt), free(R), free(Zr), free(Z), free(bias);
+}
+
+static void test_matmul_views(void **st) {
+    (void)st;
+    char err[128];
+    ke_threadpool_t *pool = ke_threadpool_new(2, err, sizeof err);
+    assert_non_null(pool);
+    /* [B,S,H,D] projections: Q -> [B,H,S,D], K -> [B,H,D,S], context back */
+    const int64_t bshd[] = {3, 17, 4, 8}, bhss[] = {3, 4, 17, 17};
+    const int64_t p0213[] = {0, 2, 1, 3}, p0231[] = {0, 2, 3, 1}, id[] = {0, 1, 2, 3};
+    for (int l = 0; l < KE_GEMM_LEVEL_COUNT; l++) {
+        const ke_gemm_level_t lvl = (ke_gemm_level_t)l;
+        if (!ke_gemm_level_supported(lvl))
+            continue;
+        check_views(lvl, pool, bshd, p0213, bshd, p0231, id, 0, KE_UN_NONE, 0);
+        check_views(lvl, pool, bhss, id, bshd, p0213, p0213, 1, KE_UN_RELU, 0);
+        check_views(lvl, NULL, bshd, p0213, bshd, p0231, p0213, 1, KE_UN_GELU, 0);
+        /* B broadcast over the leading dim */
+        const int64_t w1[] = {1, 8, 4, 5}, p0123[] = {0, 1, 2, 3};
+        check_views(lvl, pool, bshd, p0213, w1, p0213, p0123, 0, KE_UN_NONE, 0);
+    }
+    check_views(KE_GEMM_REF, NULL, bshd, p0213, bshd, p0231, p0213, 1, KE_UN_TANH, 1);
+    ke_threadpool_free(pool);
+}
+
 static void test_level_names(void **st) {
     (void)st;
     assert_true(ke_gemm_level_supported(KE_GEMM_REF));
@@ -262,10 +354,9 @@ static void test_level_names(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_level_names),
-        cmocka_unit_test(test_levels_shapes),
-        cmocka_unit_test(test_epilogue_and_big),
-        cmocka_unit_test(test_matmul_batched),
+        cmocka_unit_test(test_level_names),      cmocka_unit_test(test_levels_shapes),
+        cmocka_unit_test(test_epilogue_and_big), cmocka_unit_test(test_matmul_batched),
+        cmocka_unit_test(test_matmul_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

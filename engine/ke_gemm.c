@@ -15,9 +15,9 @@
 
 #include "ke_gemm_kern.h"
 
-#define KE_GEMM_KC 256         /* max K slice */
-#define KE_GEMM_RG_BLOCKS 16   /* max row blocks per work item */
-#define KE_GEMM_PAR_MACS 32768 /* below this many MACs: one thread */
+#define KE_GEMM_KC 256          /* max K slice */
+#define KE_GEMM_RG_BLOCKS 16    /* max row blocks per work item */
+#define KE_GEMM_PAR_MACS 131072 /* below this many MACs (~2 us of work): one thread */
 
 static int kernel_for(ke_gemm_level_t level, ke_gemm_kernel_t *k) {
     switch (level) {

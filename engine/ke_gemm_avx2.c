@@ -62,7 +62,7 @@ K256_INLINE void ukr_body(const ke_gemm_ukr_t *u, const int MR, const int U) {
             const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
             b += K256_NR;
             for (int i = 0; i < MR; i++) {
-                const __m256 a = _mm256_broadcast_ss(r[i] + ko);
+                const __m256 a = _mm256_set1_ps(r[i][ko]);
                 c0[s * MR + i] = _mm256_fmadd_ps(a, b0, c0[s * MR + i]);
                 c1[s * MR + i] = _mm256_fmadd_ps(a, b1, c1[s * MR + i]);
             }
@@ -73,7 +73,7 @@ K256_INLINE void ukr_body(const ke_gemm_ukr_t *u, const int MR, const int U) {
         const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
         b += K256_NR;
         for (int i = 0; i < MR; i++) {
-            const __m256 a = _mm256_broadcast_ss(r[i] + ko);
+            const __m256 a = _mm256_set1_ps(r[i][ko]);
             c0[i] = _mm256_fmadd_ps(a, b0, c0[i]);
             c1[i] = _mm256_fmadd_ps(a, b1, c1[i]);
         }

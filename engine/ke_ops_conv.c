@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ke_conv_direct.h"
 #include "ke_conv_geom.h"
 #include "ke_threadpool.h"
 
@@ -123,17 +124,19 @@ typedef struct conv_job {
     size_t lane_floats;
     int64_t units, lanes;
     int direct;
+    ke_conv_tile_t tile;
     ke_unop_t act;
     ke_unparams_t actp;
 } conv_job_t;
 
-static void conv_unit(const conv_job_t *j, int64_t u, float *col_buf)
+static void conv_unit(const conv_job_t *j, int64_t u, float *col_buf, int setup)
 {
     const ke_conv_geom_t *g = j->g;
     const ke_g3_t *t = &j->t;
     int64_t n = u / g->group, gr = u % g->group;
     if (j->direct) {
-        ke_conv_direct_unit(g, j->X, j->W, j->bias, j->Y, n, gr, col_buf, j->act, j->actp);
+        ke_conv_direct_unit(g, &j->tile, j->X, j->W, j->bias, j->Y, n, gr, col_buf, setup,
+                            j->act, j->actp);
         return;
     }
     int64_t cg = g->c / g->group, mg = g->m / g->group;
@@ -170,8 +173,12 @@ static void conv_lanes(void *arg, int64_t b, int64_t e, int tid)
     const conv_job_t *j = arg;
     for (int64_t l = b; l < e; l++) {
         float *col = j->lane_floats ? j->scratch + (size_t)l * j->lane_floats : NULL;
-        for (int64_t u = l * j->units / j->lanes; u < (l + 1) * j->units / j->lanes; u++)
-            conv_unit(j, u, col);
+        int64_t last_gr = -1; /* the group whose weights the lane's scratch holds */
+        for (int64_t u = l * j->units / j->lanes; u < (l + 1) * j->units / j->lanes; u++) {
+            int64_t gr = u % j->g->group;
+            conv_unit(j, u, col, gr != last_gr);
+            last_gr = gr;
+        }
     }
 }
 
@@ -198,15 +205,17 @@ int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_byt
     return lanes < 1 ? 1 : lanes;
 }
 
-void ke_conv_f32_mt(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
-                    float *Y, float *scratch, int64_t lanes, struct ke_threadpool *tp,
-                    ke_unop_t act, ke_unparams_t actp)
+int ke_conv_f32_level(ke_gemm_level_t level, const ke_conv_geom_t *g, const float *X,
+                      const float *W, const float *bias, float *Y, float *scratch, int64_t lanes,
+                      struct ke_threadpool *tp, ke_unop_t act, ke_unparams_t actp)
 {
     conv_job_t j = {.g = g, .X = X, .W = W, .bias = bias, .Y = Y, .scratch = scratch,
                     .units = g->n * g->group, .act = act, .actp = actp};
+    if (ke_conv_tile_for(level, &j.tile))
+        return -1;
     ke_g3_from(g, &j.t);
     if (j.units == 0)
-        return;
+        return 0;
     j.direct = !is_pointwise(g) && ke_conv_direct_ok(g);
     /* lanes stay 64-byte aligned (scratch is) */
     j.lane_floats = ke_conv_scratch_bytes(g) / sizeof(float);
@@ -215,6 +224,14 @@ void ke_conv_f32_mt(const ke_conv_geom_t *g, const float *X, const float *W, con
         ke_threadpool_parallel_for(tp, j.lanes, 1, conv_lanes, &j);
     else
         conv_lanes(&j, 0, j.lanes, 0);
+    return 0;
+}
+
+void ke_conv_f32_mt(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
+                    float *Y, float *scratch, int64_t lanes, struct ke_threadpool *tp,
+                    ke_unop_t act, ke_unparams_t actp)
+{
+    ke_conv_f32_level(ke_gemm_level_best(), g, X, W, bias, Y, scratch, lanes, tp, act, actp);
 }
 
 void ke_conv_f32(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,

@@ -7,30 +7,27 @@
  *     (rows of Wp = W + pads), so that for stride 1 every kernel tap is a
  *     constant offset into it and the output, computed "wide" (OH rows of
  *     Wp columns, the last Wp - OW of each row discarded), is one long run;
- *  2. weights are packed [channel block][tap][DIRECT_MB];
- *  3. for each block of DIRECT_MB output channels and DIRECT_PB wide
- *     output positions, an accumulator tile sums every tap (broadcast
- *     weight x contiguous input run): fixed-size loops the compiler
- *     unrolls and vectorises, the tile staying in registers;
- *  4. each tile is added to the bias and run through the activation while
- *     copied into Y's valid columns.
- * Same results as the im2col + sgemm path up to float summation order. */
+ *  2. weights (and the bias) are packed [channel block][tap][mb];
+ *  3. for each block of mb output channels and pb wide output positions,
+ *     the level's tile kernel (ke_conv_tile.h: AVX-512F, AVX2+FMA or
+ *     portable) sums every tap into a register tile started at the bias;
+ *  4. the valid columns go to Y through the activation, or, with a fused
+ *     MaxPool, straight into the pooled output while still in cache.
+ * Steps 1's borders and 2 are done once per lane while the group stays the
+ * same. Same results as the im2col + sgemm path up to summation order. */
 #include <string.h>
 
+#include "ke_conv_direct.h"
 #include "ke_conv_geom.h"
 
-#define DIRECT_MB 8  /* output channels per tile (tile() unrolls 8) */
-#define DIRECT_PB 16 /* wide output positions per tile */
-
 typedef struct dgeom {
-    int64_t cg, mg, mblocks, kh, kw, dh, dw, ph, pw;
+    int64_t cg, mg, kh, kw, dh, dw, ph, pw;
     int64_t H, W, OH, OW, Hp, Wp, plane, P, taps;
 } dgeom_t;
 
 static void dgeom_of(const ke_conv_geom_t *g, const ke_g3_t *t, dgeom_t *d) {
     d->cg = g->c / g->group;
     d->mg = g->m / g->group;
-    d->mblocks = (d->mg + DIRECT_MB - 1) / DIRECT_MB;
     d->kh = t->k[1];
     d->kw = t->k[2];
     d->dh = t->d[1];
@@ -45,9 +42,9 @@ static void dgeom_of(const ke_conv_geom_t *g, const ke_g3_t *t, dgeom_t *d) {
      * the input plus both pads (ceil-free, the end pad may be cut short) */
     d->Wp = d->OW + (d->kw - 1) * d->dw;
     d->Hp = d->OH + (d->kh - 1) * d->dh;
-    /* + one tile of slack: the last tile's reads run past OH * Wp */
     d->plane = d->Hp * d->Wp;
-    d->P = (d->OH * d->Wp + DIRECT_PB - 1) / DIRECT_PB * DIRECT_PB;
+    /* wide positions, rounded up to whole tiles of any level */
+    d->P = d->OH * d->Wp + KE_CONV_TILE_PB_MAX;
     d->taps = d->cg * d->kh * d->kw;
 }
 
@@ -63,19 +60,25 @@ int ke_conv_direct_ok(const ke_conv_geom_t *g) {
     return taps > 1 && taps <= KE_CONV_DIRECT_MAX_K;
 }
 
-/* padded input + one tile of slack, in whole 64-byte lines (keeps what
- * follows aligned) */
-static size_t xin_floats(const dgeom_t *d) {
-    return ((size_t)(d->cg * d->plane + d->P + DIRECT_PB) + 15) / 16 * 16;
+static int64_t up16(int64_t n) {
+    return (n + 15) / 16 * 16;
 }
 
-/* floats: padded input (+ slack), packed weights, wide output of one
- * channel block, tap offsets (int64, two floats' room each) */
-static size_t lane_floats(const dgeom_t *d) {
-    size_t xin = xin_floats(d);
-    size_t wp = (size_t)(d->mblocks * d->taps * DIRECT_MB);
-    size_t wide = (size_t)(DIRECT_MB * d->P);
-    return xin + wp + wide + 2 * (size_t)d->taps + 16;
+/* Scratch parts, in floats, each a whole number of 64-byte lines (so the
+ * next stays aligned): padded input + one tile of slack (the last tile
+ * reads past OH * Wp), packed weights, packed bias, the wide output of one
+ * channel block, tap offsets (int64: two floats each). */
+typedef struct dparts {
+    int64_t xin, wpk, bias, wide, off;
+} dparts_t;
+
+static void dparts_of(const dgeom_t *d, dparts_t *p) {
+    const int64_t mgp = d->mg + KE_CONV_TILE_MB_MAX; /* any level's blocks */
+    p->xin = up16(d->cg * d->plane + d->P + KE_CONV_TILE_PB_MAX);
+    p->wpk = up16(mgp * d->taps);
+    p->bias = up16(mgp);
+    p->wide = up16(KE_CONV_TILE_MB_MAX * d->P);
+    p->off = up16(2 * d->taps);
 }
 
 size_t ke_conv_direct_scratch_bytes(const ke_conv_geom_t *g) {
@@ -83,58 +86,74 @@ size_t ke_conv_direct_scratch_bytes(const ke_conv_geom_t *g) {
     ke_g3_from(g, &t);
     dgeom_t d;
     dgeom_of(g, &t, &d);
-    return lane_floats(&d) * sizeof(float);
+    dparts_t p;
+    dparts_of(&d, &p);
+    return (size_t)(p.xin + p.wpk + p.bias + p.wide + p.off) * sizeof(float);
 }
 
-/* A row of DIRECT_PB floats as one generic vector (GCC/clang vector
- * extension: lowered to whatever the target has, SSE2 upwards), so the
- * DIRECT_MB accumulators stay in registers. */
-typedef float dvec_t __attribute__((vector_size(DIRECT_PB * sizeof(float))));
+/* Padded-input borders, tap offsets, packed weights and bias of group gr:
+ * what every unit of the group shares. */
+static void unit_setup(const ke_conv_geom_t *g, const dgeom_t *d, const ke_conv_tile_t *tk,
+                       const float *W, const float *bias, int64_t gr, float *xp, float *wpk,
+                       float *bpk, int64_t *off, int64_t xin) {
+    const int mb = tk->mb;
+    const int64_t mblocks = (d->mg + mb - 1) / mb;
+    const float *wg = W + gr * d->mg * d->taps;
+    memset(xp, 0, sizeof(float) * (size_t)xin);
+    int64_t tp = 0;
+    for (int64_t c = 0; c < d->cg; c++)
+        for (int64_t a = 0; a < d->kh; a++)
+            for (int64_t b = 0; b < d->kw; b++)
+                off[tp++] = c * d->plane + a * d->dh * d->Wp + b * d->dw;
+    for (int64_t blk = 0; blk < mblocks; blk++)
+        for (int64_t k = 0; k < d->taps; k++)
+            for (int m = 0; m < mb; m++) {
+                int64_t mm = blk * mb + m;
+                wpk[(blk * d->taps + k) * mb + m] = mm < d->mg ? wg[mm * d->taps + k] : 0.0f;
+            }
+    for (int64_t mm = 0; mm < mblocks * mb; mm++)
+        bpk[mm] = bias && mm < d->mg ? bias[gr * d->mg + mm] : 0.0f;
+    (void)g;
+}
 
-/* out[m][q] = sum over taps of w[tap][m] * xp[off[tap] + q] */
-static void tile(const float *restrict xp, const float *restrict wpk, const int64_t *restrict off,
-                 int64_t taps, float *restrict out, int64_t ostride) {
-    dvec_t a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
-    for (int64_t tp = 0; tp < taps; tp++) {
-        dvec_t xv;
-        memcpy(&xv, xp + off[tp], sizeof xv);
-        const float *restrict w = wpk + tp * DIRECT_MB;
-        a0 += w[0] * xv;
-        a1 += w[1] * xv;
-        a2 += w[2] * xv;
-        a3 += w[3] * xv;
-        a4 += w[4] * xv;
-        a5 += w[5] * xv;
-        a6 += w[6] * xv;
-        a7 += w[7] * xv;
+/* Valid columns of one wide channel plane into Y's plane. */
+static void store_plane(const dgeom_t *d, const float *restrict src, float *restrict dst,
+                        int relu) {
+    for (int64_t r = 0; r < d->OH; r++) {
+        const float *restrict s = src + r * d->Wp;
+        float *restrict o = dst + r * d->OW;
+        if (relu)
+            for (int64_t c = 0; c < d->OW; c++)
+                o[c] = s[c] > 0.0f ? s[c] : 0.0f;
+        else
+            for (int64_t c = 0; c < d->OW; c++)
+                o[c] = s[c];
     }
-    memcpy(out + 0 * ostride, &a0, sizeof a0);
-    memcpy(out + 1 * ostride, &a1, sizeof a1);
-    memcpy(out + 2 * ostride, &a2, sizeof a2);
-    memcpy(out + 3 * ostride, &a3, sizeof a3);
-    memcpy(out + 4 * ostride, &a4, sizeof a4);
-    memcpy(out + 5 * ostride, &a5, sizeof a5);
-    memcpy(out + 6 * ostride, &a6, sizeof a6);
-    memcpy(out + 7 * ostride, &a7, sizeof a7);
 }
 
-void ke_conv_direct_unit(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
-                         float *Y, int64_t n, int64_t gr, float *scratch, ke_unop_t act,
-                         ke_unparams_t actp) {
+void ke_conv_direct_unit(const ke_conv_geom_t *g, const ke_conv_tile_t *tk, const float *X,
+                         const float *W, const float *bias, float *Y, int64_t n, int64_t gr,
+                         float *scratch, int setup, ke_unop_t act, ke_unparams_t actp) {
     ke_g3_t t;
     ke_g3_from(g, &t);
     dgeom_t d;
     dgeom_of(g, &t, &d);
+    dparts_t pt;
+    dparts_of(&d, &pt);
     float *xp = scratch;
-    float *wpk = xp + xin_floats(&d);
-    float *wide = wpk + d.mblocks * d.taps * DIRECT_MB;
-    int64_t *off = (int64_t *)(void *)(wide + DIRECT_MB * d.P);
+    float *wpk = xp + pt.xin;
+    float *bpk = wpk + pt.wpk;
+    float *wide = bpk + pt.bias;
+    int64_t *off = (int64_t *)(void *)(wide + pt.wide);
+    const int mb = tk->mb, pb = tk->pb;
+    const int64_t mblocks = (d.mg + mb - 1) / mb;
+    const int64_t P = d.OH * d.Wp; /* wide positions to compute */
     const float *xg = X + (n * g->c + gr * d.cg) * t.isz;
     float *yg = Y + (n * g->m + gr * d.mg) * t.osz;
-    const float *wg = W + gr * d.mg * d.taps;
 
-    /* 1. zero-padded input */
-    memset(xp, 0, sizeof(float) * xin_floats(&d));
+    if (setup)
+        unit_setup(g, &d, tk, W, bias, gr, xp, wpk, bpk, off, pt.xin);
+    /* 1. the padded input's interior (the borders stay zero) */
     for (int64_t c = 0; c < d.cg; c++)
         for (int64_t h = 0; h < d.H; h++) {
             int64_t hp = h + d.ph;
@@ -147,39 +166,18 @@ void ke_conv_direct_unit(const ke_conv_geom_t *g, const float *X, const float *W
                 memcpy(xp + c * d.plane + hp * d.Wp + w0, xg + (c * d.H + h) * d.W,
                        sizeof(float) * (size_t)len);
         }
-    /* 2. tap offsets and packed weights (zero rows past mg) */
-    int64_t tp = 0;
-    for (int64_t c = 0; c < d.cg; c++)
-        for (int64_t a = 0; a < d.kh; a++)
-            for (int64_t b = 0; b < d.kw; b++)
-                off[tp++] = c * d.plane + a * d.dh * d.Wp + b * d.dw;
-    for (int64_t mb = 0; mb < d.mblocks; mb++)
-        for (int64_t k = 0; k < d.taps; k++)
-            for (int m = 0; m < DIRECT_MB; m++) {
-                int64_t mm = mb * DIRECT_MB + m;
-                wpk[(mb * d.taps + k) * DIRECT_MB + m] = mm < d.mg ? wg[mm * d.taps + k] : 0.0f;
-            }
     /* 3. tiles into the wide output of the block, 4. valid columns out */
-    for (int64_t mb = 0; mb < d.mblocks; mb++) {
-        const float *wb = wpk + mb * d.taps * DIRECT_MB;
-        int64_t mcount = d.mg - mb * DIRECT_MB;
-        if (mcount > DIRECT_MB)
-            mcount = DIRECT_MB;
-        for (int64_t p0 = 0; p0 < d.P; p0 += DIRECT_PB)
-            tile(xp + p0, wb, off, d.taps, wide + p0, d.P);
-        for (int64_t m = 0; m < mcount; m++) {
-            int64_t mm = mb * DIRECT_MB + m;
-            const float bv = bias ? bias[gr * d.mg + mm] : 0.0f;
-            float *ym = yg + mm * t.osz;
-            for (int64_t r = 0; r < d.OH; r++) {
-                const float *restrict src = wide + m * d.P + r * d.Wp;
-                float *restrict dst = ym + r * d.OW;
-                for (int64_t c = 0; c < d.OW; c++)
-                    dst[c] = src[c] + bv;
-            }
-        }
-        if (act != KE_UN_NONE)
-            ke_unary_f32(act, actp, yg + mb * DIRECT_MB * t.osz, yg + mb * DIRECT_MB * t.osz,
-                         mcount * t.osz);
+    const int relu = act == KE_UN_RELU;
+    for (int64_t blk = 0; blk < mblocks; blk++) {
+        const float *wb = wpk + blk * d.taps * mb;
+        int64_t mcount = d.mg - blk * mb;
+        if (mcount > mb)
+            mcount = mb;
+        for (int64_t p0 = 0; p0 < P; p0 += pb)
+            tk->fn(xp + p0, wb, off, d.taps, bpk + blk * mb, wide + p0, d.P);
+        for (int64_t m = 0; m < mcount; m++)
+            store_plane(&d, wide + m * d.P, yg + (blk * mb + m) * t.osz, relu);
+        if (act != KE_UN_NONE && !relu)
+            ke_unary_f32(act, actp, yg + blk * mb * t.osz, yg + blk * mb * t.osz, mcount * t.osz);
     }
 }

@@ -218,11 +218,7 @@ int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_byt
 #define KE_CONV_DIRECT_MAX_K 576
 int ke_conv_direct_ok(const ke_conv_geom_t *g);
 size_t ke_conv_direct_scratch_bytes(const ke_conv_geom_t *g);
-/* One (image n, group gr) unit; scratch of ke_conv_direct_scratch_bytes,
- * 8-byte aligned. */
-void ke_conv_direct_unit(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
-                         float *Y, int64_t n, int64_t gr, float *scratch, ke_unop_t act,
-                         ke_unparams_t actp);
+/* (the unit and the level-forcing entry point: ke_conv_direct.h) */
 
 /* Direct 7-loop reference. */
 void ke_conv_ref(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,

@@ -14,6 +14,7 @@
 
 #include <cmocka.h> /* after the headers it needs */
 
+#include "ke_conv_direct.h"
 #include "ke_ops_kern.h"
 #include "ke_threadpool.h"
 
@@ -208,10 +209,19 @@ static void check_conv(ke_threadpool_t *tp, int nd, int64_t n, int64_t c, int64_
         Y2[i] = ke_unary_ref(act, ap, Y2[i]);
     for (int64_t lanes = 1; lanes <= 5; lanes += 2) {
         size_t sb = ke_conv_scratch_bytes(&g) * (size_t)lanes;
-        float *scratch = malloc(sb + 64);
+        float *scratch = aligned_alloc(64, (sb + 64) / 64 * 64);
         memset(Y1, 0xff, sizeof(float) * (size_t)ny);
         ke_conv_f32_mt(&g, X, W, B, Y1, scratch, lanes, tp, act, ap);
         assert_close(Y1, Y2, ny, 1e-4f, 1e-5f);
+        /* every tile kernel level this CPU runs (the default took the best) */
+        for (int lv = 0; lv < KE_GEMM_LEVEL_COUNT; lv++) {
+            memset(Y1, 0xff, sizeof(float) * (size_t)ny);
+            int rc = ke_conv_f32_level((ke_gemm_level_t)lv, &g, X, W, B, Y1, scratch, lanes, tp,
+                                       act, ap);
+            assert_int_equal(rc, ke_gemm_level_supported((ke_gemm_level_t)lv) ? 0 : -1);
+            if (rc == 0)
+                assert_close(Y1, Y2, ny, 1e-4f, 1e-5f);
+        }
         /* the lane count the op wrapper would pick never exceeds the scratch */
         int64_t l2 = ke_conv_lanes(&g, 8, sb);
         assert_true(l2 >= 1 && l2 <= (lanes > n * group ? lanes : n * group));

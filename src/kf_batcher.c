@@ -250,32 +250,50 @@ void kf_batcher_free(kf_batcher_t *b) {
 }
 
 kf_status_t kf_batcher_push(kf_batcher_t *b, kf_batch_job_t *job, char *err, size_t err_size) {
-    if (!b || !job || job->rows == 0) {
+    return kf_batcher_push_all(b, job ? &job : NULL, 1, err, err_size);
+}
+
+kf_status_t kf_batcher_push_all(kf_batcher_t *b, kf_batch_job_t *const *jobs, size_t n, char *err,
+                                size_t err_size) {
+    if (!b || !jobs || n == 0) {
         snprintf(err, err_size, "batcher: job with no rows");
         return KF_ERR_INVALID_ARG;
     }
-    if (job->rows > b->p.max_batch) {
-        snprintf(err, err_size, "%s: job has %zu rows, more than max_batch %zu", b->name,
-                 job->rows, b->p.max_batch);
-        return KF_ERR_LIMIT;
+    size_t rows = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!jobs[i] || jobs[i]->rows == 0) {
+            snprintf(err, err_size, "batcher: job with no rows");
+            return KF_ERR_INVALID_ARG;
+        }
+        if (jobs[i]->rows > b->p.max_batch) {
+            snprintf(err, err_size, "%s: job has %zu rows, more than max_batch %zu", b->name,
+                     jobs[i]->rows, b->p.max_batch);
+            return KF_ERR_LIMIT;
+        }
+        rows += jobs[i]->rows;
     }
-    job->next = NULL;
-    job->enqueued_us = mono_us();
+    int64_t now = mono_us();
+    for (size_t i = 0; i < n; i++) {
+        jobs[i]->next = i + 1 < n ? jobs[i + 1] : NULL;
+        jobs[i]->enqueued_us = now;
+    }
     pthread_mutex_lock(&b->mu);
-    if (b->queued_jobs >= b->p.max_queued_jobs || b->stopping) {
+    if (b->stopping || b->queued_jobs >= b->p.max_queued_jobs ||
+        n > b->p.max_queued_jobs - b->queued_jobs) {
         pthread_mutex_unlock(&b->mu);
-        snprintf(err, err_size, "%s: %s (%zu jobs queued)", b->name,
-                 b->stopping ? "batcher is stopping" : "queue full", b->p.max_queued_jobs);
+        snprintf(err, err_size, "%s: %s (%zu jobs queued, limit %zu, %zu to add)", b->name,
+                 b->stopping ? "batcher is stopping" : "queue full", b->queued_jobs,
+                 b->p.max_queued_jobs, n);
         return KF_ERR_LIMIT;
     }
     if (b->tail)
-        b->tail->next = job;
+        b->tail->next = jobs[0];
     else
-        b->head = job;
-    b->tail = job;
-    b->queued_jobs++;
+        b->head = jobs[0];
+    b->tail = jobs[n - 1];
+    b->queued_jobs += n;
     size_t before = b->queued_rows;
-    b->queued_rows += job->rows;
+    b->queued_rows += rows;
     /* wake the engine for a new first job or when the batch is full */
     if (before == 0 || b->queued_rows >= b->target)
         pthread_cond_signal(&b->cv);

@@ -109,6 +109,13 @@ void kf_batcher_free(kf_batcher_t *b);
  * zero rows. */
 kf_status_t kf_batcher_push(kf_batcher_t *b, kf_batch_job_t *job, char *err, size_t err_size);
 
+/* Queues jobs[0..n) in that order, all or none (so the chunks of a job
+ * split by the caller are never half queued): KF_ERR_LIMIT when one has
+ * more rows than max_batch or the queue cannot take all n. Same ownership
+ * as kf_batcher_push for each job. */
+kf_status_t kf_batcher_push_all(kf_batcher_t *b, kf_batch_job_t *const *jobs, size_t n, char *err,
+                                size_t err_size);
+
 size_t kf_batcher_max_batch(const kf_batcher_t *b);
 size_t kf_batcher_queued(kf_batcher_t *b);
 kf_batcher_stats_t kf_batcher_stats(kf_batcher_t *b);

@@ -16,6 +16,8 @@
 #include "kf_result_producer.h"
 #include "kf_worker_model.h"
 
+typedef struct kf_wsplit kf_wsplit_t;
+
 /* One job between the consumer thread and its result. */
 typedef struct kf_wjob {
     kf_batch_job_t bj;
@@ -23,7 +25,25 @@ typedef struct kf_wjob {
     kf_request_t *req;       /* owned */
     kf_model_ref_t *ref;     /* holds the model version */
     int64_t t0_us;           /* consumed at (monotonic), for e2e latency */
+    kf_wsplit_t *split;      /* owned; set when the job has more rows than max_batch */
 } kf_wjob_t;
+
+/* A job with more rows than its model's max_batch runs as chunks of at most
+ * max_batch rows (queued together, in order, so they fill consecutive
+ * batches and may share the last one with other jobs). Every chunk's
+ * output rows are copied into `out`; the job's one result is produced when
+ * the last chunk is back, so its input offset is acked only by a result
+ * that holds every chunk. All chunks come back on the version's engine
+ * thread, one at a time: no locking. */
+struct kf_wsplit {
+    size_t n_chunks, left, chunk_rows;
+    kf_batch_job_t *chunks;     /* n_chunks; chunk.user = the kf_wjob_t */
+    void *out[KF_BATCH_MAX_IO]; /* rows * out row_bytes each */
+    kf_status_t status;         /* first failure wins */
+    char err[300];
+    kf_batch_info_t info; /* batch_rows = largest batch, queue_us = first
+                           * chunk's, compute_us = sum over chunks */
+};
 
 static int64_t mono_us(void) {
     struct timespec ts;
@@ -108,24 +128,45 @@ static void base_result(kf_worker_t *w, const rd_kafka_message_t *m, const kf_re
     }
 }
 
+/* Encodes and produces result r for message m. A result that cannot be
+ * encoded or produced (over a size limit) is replaced by an INTERNAL error
+ * result without outputs, so the job is still answered and its offset
+ * acked rather than held forever. */
 static void send_encoded(kf_worker_t *w, kf_buf_t *buf, const kf_result_t *r,
                          const rd_kafka_message_t *m, const char *topic, int ack) {
     kf_codec_error_t ce;
-    kf_status_t st = kf_codec_encode_result(&w->p.codec, r, buf, &ce);
     kf_log_ctx_t ctx = {r->model, rd_kafka_topic_name(m->rkt), m->partition, m->offset};
-    if (st != KF_OK) {
-        kf_log_at(w->p.log, KF_LOG_ERROR, &ctx, "cannot encode result: %s", ce.msg);
-        return;
-    }
     rd_kafka_headers_t *h = NULL;
     rd_kafka_message_headers(m, &h);
     kf_origin_t o = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
-    st = kf_result_producer_send(w->rp, topic, m->key, m->key_len, buf->data, buf->len, h,
-                                 ack ? &o : NULL);
-    if (st != KF_OK)
-        kf_log_at(w->p.log, KF_LOG_ERROR, &ctx, "cannot produce result to %s: %s", topic,
-                  kf_status_str(st));
-    stat_result(w, r->status, 0);
+    kf_result_t fb;
+    char why[300];
+    for (int attempt = 0; attempt < 2; attempt++) {
+        kf_status_t st = kf_codec_encode_result(&w->p.codec, r, buf, &ce);
+        if (st != KF_OK) {
+            kf_log_at(w->p.log, KF_LOG_ERROR, &ctx, "cannot encode result: %s", ce.msg);
+            snprintf(why, sizeof(why), "result not encodable: %s", ce.msg);
+        } else {
+            st = kf_result_producer_send(w->rp, topic, m->key, m->key_len, buf->data, buf->len, h,
+                                         ack ? &o : NULL);
+            if (st == KF_OK) {
+                stat_result(w, r->status, 0);
+                return;
+            }
+            kf_log_at(w->p.log, KF_LOG_ERROR, &ctx, "cannot produce result (%zu bytes) to %s: %s",
+                      buf->len, topic, kf_status_str(st));
+            snprintf(why, sizeof(why), "result of %zu bytes could not be produced", buf->len);
+        }
+        if (r->n_outputs == 0 && r->status != KF_RESULT_OK)
+            break; /* already the smallest answer */
+        fb = *r;
+        fb.outputs = NULL;
+        fb.n_outputs = 0;
+        fb.status = KF_RESULT_INTERNAL;
+        fb.error = why;
+        r = &fb;
+    }
+    kf_log_at(w->p.log, KF_LOG_ERROR, &ctx, "job not answered; its offset stays uncommitted");
 }
 
 /* Answers a job that will not run: an error result when its id is known,
@@ -161,7 +202,17 @@ static void reject(kf_worker_t *w, rd_kafka_message_t *m, kf_request_t *req, con
     rd_kafka_message_destroy(m);
 }
 
+static void split_free(kf_wsplit_t *sp) {
+    if (!sp)
+        return;
+    for (int i = 0; i < KF_BATCH_MAX_IO; i++)
+        free(sp->out[i]);
+    free(sp->chunks);
+    free(sp);
+}
+
 static void job_free(kf_wjob_t *j) {
+    split_free(j->split);
     kf_request_free(j->req);
     rd_kafka_message_destroy(j->msg);
     kf_models_release(j->ref);
@@ -177,11 +228,9 @@ static void count_batch(kf_worker_t *w, size_t rows) {
     pthread_mutex_unlock(&w->mu);
 }
 
-/* Engine thread: one job of a finished (or refused) batch. */
-static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
-                        const void *const *out, const kf_batch_info_t *info, const char *err) {
-    kf_worker_t *w = opaque;
-    kf_wjob_t *j = bj->user;
+/* Engine thread: the result of job j (all of its rows) and its release. */
+static void job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, const void *const *out,
+                       const kf_batch_info_t *info, const char *err) {
     kf_mv_t *mv = kf_model_ref_payload(j->ref);
     kf_result_t r;
     base_result(w, j->msg, j->req, &r);
@@ -190,10 +239,6 @@ static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
     r.queue_us = info->queue_us;
     r.compute_us = info->compute_us;
     kf_tensor_view_t outs[KF_BATCH_MAX_IO];
-    if (status == KF_OK && info->job_index == 0) {
-        count_batch(w, info->batch_rows);
-        kf_wmetrics_batch(w->p.metrics, mv->name, info->batch_rows);
-    }
     if (status == KF_OK) {
         for (int i = 0; i < mv->n_out; i++) {
             kf_tensor_view_t *t = &outs[i];
@@ -203,9 +248,9 @@ static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
             t->rank = (uint32_t)mv->out[i].rank;
             memcpy(t->shape, mv->out[i].shape, sizeof(int64_t) * (size_t)mv->out[i].rank);
             if (mv->has_batch && t->rank > 0)
-                t->shape[0] = (int64_t)bj->rows;
+                t->shape[0] = (int64_t)j->bj.rows;
             t->data = out[i];
-            t->nbytes = bj->rows * mv->out[i].row_bytes;
+            t->nbytes = j->bj.rows * mv->out[i].row_bytes;
         }
         r.outputs = outs;
         r.n_outputs = (uint32_t)mv->n_out;
@@ -221,6 +266,104 @@ static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
     if (w->p.on_job && status == KF_OK)
         w->p.on_job(w->p.on_job_user, r.queue_us, r.compute_us, lat);
     job_free(j);
+}
+
+/* Engine thread: one chunk of a split job is back. */
+static void chunk_done(kf_worker_t *w, kf_wjob_t *j, kf_batch_job_t *chunk, kf_status_t status,
+                       const void *const *out, const kf_batch_info_t *info, const char *err) {
+    kf_mv_t *mv = kf_model_ref_payload(j->ref);
+    kf_wsplit_t *sp = j->split;
+    size_t idx = (size_t)(chunk - sp->chunks);
+    if (status == KF_OK) {
+        for (int i = 0; i < mv->n_out; i++) {
+            size_t rb = mv->out[i].row_bytes;
+            memcpy((char *)sp->out[i] + idx * sp->chunk_rows * rb, out[i], chunk->rows * rb);
+        }
+    } else if (sp->status == KF_OK) {
+        sp->status = status;
+        snprintf(sp->err, sizeof(sp->err), "rows %zu-%zu of %zu: %s", idx * sp->chunk_rows,
+                 idx * sp->chunk_rows + chunk->rows - 1, j->bj.rows, err ? err : "failed");
+    }
+    if (idx == 0)
+        sp->info.queue_us = info->queue_us;
+    if (info->batch_rows > sp->info.batch_rows)
+        sp->info.batch_rows = info->batch_rows;
+    sp->info.compute_us += info->compute_us;
+    if (--sp->left > 0)
+        return;
+    job_result(w, j, sp->status, sp->status == KF_OK ? (const void *const *)sp->out : NULL,
+               &sp->info, sp->err);
+}
+
+/* Engine thread: one job (or chunk of a split job) of a finished (or
+ * refused) batch. */
+static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
+                        const void *const *out, const kf_batch_info_t *info, const char *err) {
+    kf_worker_t *w = opaque;
+    kf_wjob_t *j = bj->user;
+    kf_mv_t *mv = kf_model_ref_payload(j->ref);
+    if (status == KF_OK && info->job_index == 0) {
+        count_batch(w, info->batch_rows);
+        kf_wmetrics_batch(w->p.metrics, mv->name, info->batch_rows);
+    }
+    if (j->split)
+        chunk_done(w, j, bj, status, out, info, err);
+    else
+        job_result(w, j, status, out, info, err);
+}
+
+/* Consumer thread: splits job j (rows > max_batch) into max_batch-row
+ * chunks with their output assembly buffers and queues them all. KF_OK, or
+ * an error with `err` set (nothing queued, j->split freed). */
+static kf_status_t push_split(kf_worker_t *w, kf_mv_t *mv, kf_wjob_t *j, char *err,
+                              size_t err_size) {
+    size_t cr = kf_batcher_max_batch(mv->batcher);
+    size_t rows = j->bj.rows, n = (rows + cr - 1) / cr;
+    size_t out_bytes = 0;
+    for (int i = 0; i < mv->n_out; i++)
+        out_bytes += rows * mv->out[i].row_bytes;
+    if (out_bytes > w->p.codec.max_message_bytes) {
+        snprintf(err, err_size,
+                 "model %s: a job of %zu rows has %zu bytes of outputs, over max_message_bytes "
+                 "%zu",
+                 mv->label, rows, out_bytes, w->p.codec.max_message_bytes);
+        return KF_ERR_LIMIT;
+    }
+    kf_wsplit_t *sp = calloc(1, sizeof(*sp));
+    kf_batch_job_t **chain = sp ? calloc(n, sizeof(*chain)) : NULL;
+    if (sp)
+        sp->chunks = calloc(n, sizeof(*sp->chunks));
+    int ok = sp && chain && sp->chunks;
+    for (int i = 0; ok && i < mv->n_out; i++) {
+        size_t nb = rows * mv->out[i].row_bytes;
+        ok = (sp->out[i] = malloc(nb > 0 ? nb : 1)) != NULL;
+    }
+    if (!ok) {
+        free(chain);
+        split_free(sp);
+        snprintf(err, err_size, "model %s: out of memory splitting a job of %zu rows", mv->label,
+                 rows);
+        return KF_ERR_NOMEM;
+    }
+    sp->n_chunks = sp->left = n;
+    sp->chunk_rows = cr;
+    for (size_t k = 0; k < n; k++) {
+        kf_batch_job_t *c = &sp->chunks[k];
+        c->rows = k + 1 < n ? cr : rows - k * cr;
+        for (int i = 0; i < mv->n_in; i++)
+            c->in[i] = (const char *)j->bj.in[i] + k * cr * mv->in[i].row_bytes;
+        c->deadline_unix_us = j->bj.deadline_unix_us;
+        c->user = j;
+        chain[k] = c;
+    }
+    j->split = sp;
+    kf_status_t st = kf_batcher_push_all(mv->batcher, chain, n, err, err_size);
+    free(chain);
+    if (st != KF_OK) {
+        j->split = NULL;
+        split_free(sp);
+    }
+    return st;
 }
 
 /* ---- consumer thread --------------------------------------------------------- */
@@ -345,7 +488,10 @@ static void on_msg(void *opaque, rd_kafka_message_t *m) {
     j->msg = m;
     j->req = req;
     j->ref = ref;
-    st = kf_batcher_push(mv->batcher, &j->bj, err, sizeof(err));
+    if (mv->has_batch && rows > kf_batcher_max_batch(mv->batcher))
+        st = push_split(w, mv, j, err, sizeof(err));
+    else
+        st = kf_batcher_push(mv->batcher, &j->bj, err, sizeof(err));
     if (st != KF_OK) {
         j->msg = NULL;
         j->req = NULL;

@@ -154,7 +154,7 @@ typedef struct {
     kf_batcher_t *b;
 } fx_t;
 
-static fx_t *fx_new(size_t max_batch, int delay_ms, const size_t *preferred) {
+static fx_t *fx_new_q(size_t max_batch, int delay_ms, const size_t *preferred, size_t max_queued) {
     fx_t *x = calloc(1, sizeof(*x));
     assert_non_null(x);
     pthread_mutex_init(&x->s.mu, NULL);
@@ -162,6 +162,8 @@ static fx_t *fx_new(size_t max_batch, int delay_ms, const size_t *preferred) {
     p.max_batch = max_batch;
     p.max_queue_delay_ms = delay_ms;
     p.name = "fake@1";
+    if (max_queued)
+        p.max_queued_jobs = max_queued;
     for (int i = 0; preferred && preferred[i]; i++)
         p.preferred[i] = preferred[i];
     kf_batch_compute_t c = fake_compute(&x->f);
@@ -169,6 +171,10 @@ static fx_t *fx_new(size_t max_batch, int delay_ms, const size_t *preferred) {
     x->b = kf_batcher_new(&p, &c, on_done, &x->s, err, sizeof(err));
     assert_non_null(x->b);
     return x;
+}
+
+static fx_t *fx_new(size_t max_batch, int delay_ms, const size_t *preferred) {
+    return fx_new_q(max_batch, delay_ms, preferred, 0);
 }
 
 static void fx_free(fx_t *x) {
@@ -304,6 +310,46 @@ static void test_free_drains(void **state) {
     fx_free(x);
 }
 
+/* kf_batcher_push_all queues a chain in order, all or nothing. */
+static void test_push_all(void **state) {
+    (void)state;
+    fx_t *x = fx_new_q(4, 60000, NULL, 4);
+    char err[256];
+    size_t rows[] = {4, 4, 2, 5};
+    kf_batch_job_t *chain[4];
+    for (int i = 0; i < 4; i++) {
+        job_init(&x->jobs[i], rows[i], (float)(i * 100));
+        chain[i] = &x->jobs[i].job;
+    }
+    /* one chunk over max_batch: nothing queued */
+    assert_int_equal(kf_batcher_push_all(x->b, chain + 1, 3, err, sizeof(err)), KF_ERR_LIMIT);
+    assert_non_null(strstr(err, "5 rows"));
+    assert_int_equal(kf_batcher_queued(x->b), 0);
+    push_ok(x, 5, 1);
+    /* 1 queued + 4 > the queue's 4 jobs: refused whole */
+    job_init(&x->jobs[3], 1, 300);
+    assert_int_equal(kf_batcher_push_all(x->b, chain, 4, err, sizeof(err)), KF_ERR_LIMIT);
+    assert_non_null(strstr(err, "queue full"));
+    assert_int_equal(kf_batcher_queued(x->b), 1);
+    assert_int_equal(kf_batcher_push_all(x->b, chain, 3, err, sizeof(err)), KF_OK);
+    assert_int_equal(kf_batcher_queued(x->b), 4);
+    sink_t *s = &x->s;
+    kf_batcher_free(x->b);
+    x->b = NULL;
+    assert_int_equal(s->ndone, 4);
+    /* in order: job 5 (1 row) alone (job 0's 4 rows do not fit), 4, 4, 2 */
+    assert_int_equal(x->f.runs, 4);
+    assert_int_equal(x->f.run_rows[0], 1);
+    assert_int_equal(x->f.run_rows[1], 4);
+    assert_int_equal(x->f.run_rows[2], 4);
+    assert_int_equal(x->f.run_rows[3], 2);
+    for (int i = 0; i < 3; i++)
+        assert_true(x->jobs[i].ok_outputs);
+    assert_true(x->jobs[5].ok_outputs);
+    assert_false(x->jobs[3].done);
+    fx_free(x);
+}
+
 static void test_max_batch_for(void **state) {
     (void)state;
     assert_int_equal(kf_batcher_max_batch_for(1 << 20, 4096, 0), 256);
@@ -326,6 +372,7 @@ int main(void) {
         cmocka_unit_test(test_jobs_that_do_not_fit), cmocka_unit_test(test_preferred_size),
         cmocka_unit_test(test_deadline_and_oversize), cmocka_unit_test(test_compute_failure),
         cmocka_unit_test(test_free_drains), cmocka_unit_test(test_max_batch_for),
+        cmocka_unit_test(test_push_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,9 +7,13 @@
  *   test_worker poison    2,000 MNIST MLP jobs of 1-4 rows (outputs checked against the
  *                         engine API like above), 5% malformed of every kind (garbage,
  *                         truncated, wrong dtype, wrong shape, unknown model,
- *                         expired deadline, too many rows): each has its
- *                         error result and/or DLQ record, all good jobs are
- *                         answered, every partition's commit reaches its end */
+ *                         expired deadline, over the element limit): each has
+ *                         its error result and/or DLQ record, all good jobs are
+ *                         answered, every partition's commit reaches its end
+ *   test_worker oversize  1,000 MNIST jobs of 1-4 rows, every 25th of 3.5 x
+ *                         max_batch rows: each answered once, the big ones by
+ *                         ONE OK result of all their rows equal to the engine
+ *                         run on the whole job; every commit reaches the end */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,7 +45,11 @@ static void job_input(int i, int rows, float *x) {
 }
 
 static int MAXROWS = 8;
-static int job_rows(int i) { return 1 + i % MAXROWS; }
+/* oversize scenario: every 25th job has BIGROWS rows (3.5 x max_batch) */
+#define WK_MAX_BATCH 16
+#define BIGROWS (WK_MAX_BATCH * 7 / 2)
+static int OVERSIZE;
+static int job_rows(int i) { return OVERSIZE && i % 25 == 3 ? BIGROWS : 1 + i % MAXROWS; }
 
 enum { K_GOOD = -1, K_GARBAGE, K_TRUNC, K_DTYPE, K_SHAPE, K_MODEL, K_DEADLINE, K_ROWS, K_N };
 
@@ -65,7 +73,7 @@ static const kf_codec_params_t *codec(void) {
 static void encode_job(int i, int kind, float *x, kf_buf_t *buf) {
     char id[32];
     snprintf(id, sizeof(id), "j%d", i);
-    int rows = kind == K_ROWS ? 17 : job_rows(i);
+    int rows = kind == K_ROWS ? WK_MAX_BATCH + 1 : job_rows(i);
     job_input(i, rows, x);
     kf_tensor_view_t t;
     memset(&t, 0, sizeof(t));
@@ -103,6 +111,7 @@ typedef struct answers {
     int *ok, *err, *dlq;
     kf_result_status_t *status;
     int bad_outputs;
+    int big_ok; /* OK results of jobs with more rows than max_batch */
     double max_diff;
     ke_model_t *model;
     ke_plan_t *plan;
@@ -138,9 +147,11 @@ static void on_result(void *opaque, const rd_kafka_message_t *m) {
     }
     a->ok[id]++;
     int rows = job_rows(id);
+    a->big_ok += rows > WK_MAX_BATCH;
     if (r->n_outputs != 1 || r->outputs[0].rank != 2 || r->outputs[0].shape[0] != rows ||
         r->outputs[0].shape[1] != OUTW || r->outputs[0].nbytes != (size_t)(rows * OUTW * 4) ||
-        strcmp(r->outputs[0].name, OUTNAME) != 0 || r->batch_size < rows) {
+        strcmp(r->outputs[0].name, OUTNAME) != 0 ||
+        r->batch_size < (rows < WK_MAX_BATCH ? rows : WK_MAX_BATCH)) {
         a->bad_outputs++;
         kf_result_free(r);
         return;
@@ -151,7 +162,7 @@ static void on_result(void *opaque, const rd_kafka_message_t *m) {
     void *out[1] = {a->ref};
     char e[256];
     WK_CHECK(ke_plan_run(a->plan, rows, in, out, e, sizeof(e)) == KE_OK, "%s", e);
-    float got[8 * 16];
+    float got[BIGROWS * 16];
     memcpy(got, r->outputs[0].data, (size_t)(rows * OUTW * 4));
     for (int k = 0; k < rows * OUTW; k++) {
         double d = fabs((double)got[k] - (double)a->ref[k]);
@@ -188,7 +199,11 @@ static kf_worker_t *start_worker(const char *bs, const char *group) {
     p.output_topic = OUT;
     p.dlq_topic = DLQ;
     p.kafka_kv = kv;
-    p.max_batch = 16;
+    p.max_batch = WK_MAX_BATCH;
+    /* a job over the element limit (K_ROWS) stays refused */
+    p.codec.max_elements = (uint64_t)WK_MAX_BATCH * (uint64_t)FEAT;
+    if (OVERSIZE)
+        p.codec.max_elements = (uint64_t)BIGROWS * (uint64_t)FEAT;
     p.max_queue_delay_ms = 2;
     p.threads = 1;
     p.commit_interval_ms = 200;
@@ -207,7 +222,7 @@ static int run(int n, int poison) {
     wk_topic(&c, IN, 8);
     wk_topic(&c, OUT, 8);
     wk_topic(&c, DLQ, 1);
-    float *x = malloc(sizeof(float) * (size_t)FEAT * 17);
+    float *x = malloc(sizeof(float) * (size_t)FEAT * BIGROWS);
     kf_buf_t buf = KF_BUF_INIT;
     rd_kafka_t *p = wk_producer(c.bootstrap);
     int expect_records = 0;
@@ -252,12 +267,12 @@ static int run(int n, int poison) {
     a.dlq = calloc((size_t)n, sizeof(int));
     a.status = calloc((size_t)n, sizeof(kf_result_status_t));
     a.x = x;
-    a.ref = malloc(sizeof(float) * 8 * 16);
+    a.ref = malloc(sizeof(float) * BIGROWS * 16);
     char e[256];
     a.model = ke_model_load_file(g_model_path, NULL, e, sizeof(e));
     WK_CHECK(a.model != NULL, "%s", e);
     ke_plan_params_t pp = ke_plan_default_params();
-    pp.max_batch = 8;
+    pp.max_batch = BIGROWS; /* the whole job at once is the reference */
     pp.n_threads = 1;
     a.plan = ke_plan_new(a.model, &pp, e, sizeof(e));
     WK_CHECK(a.plan != NULL, "%s", e);
@@ -309,6 +324,11 @@ static int run(int n, int poison) {
     WK_CHECK(wrong == 0, "%d job(s) answered wrongly", wrong);
     WK_CHECK(a.bad_outputs == 0, "%d output(s) differ from the engine API", a.bad_outputs);
     WK_CHECK(dups == 0, "%d duplicate(s) in a clean run", dups);
+    int big = 0;
+    for (int i = 0; i < n; i++)
+        big += job_kind(i, poison) == K_GOOD && job_rows(i) > WK_MAX_BATCH;
+    printf("{\"oversize_jobs\":%d,\"oversize_ok\":%d}\n", big, a.big_ok);
+    WK_CHECK(a.big_ok == big, "%d of %d oversize job(s) answered OK", a.big_ok, big);
     for (int part = 0; part < 8; part++) {
         int64_t hw = wk_high_watermark(c.bootstrap, IN, part);
         int64_t co = wk_committed(c.bootstrap, "g-worker", IN, part);
@@ -361,6 +381,13 @@ int main(int argc, char **argv) {
     if (!strcmp(s, "poison")) {
         MAXROWS = 4; /* ~2 MiB per partition: under the mock's ~5 MiB */
         return engine_lacks_ops() ? 77 : run(2000, 1);
+    }
+    if (!strcmp(s, "oversize")) {
+        /* 1,000 MNIST jobs of 1-4 rows, every 25th of 3.5 x max_batch rows
+         * (split into max_batch chunks, reassembled into one result) */
+        MAXROWS = 4;
+        OVERSIZE = 1;
+        return engine_lacks_ops() ? 77 : run(1000, 0);
     }
     fprintf(stderr, "unknown scenario %s\n", s);
     return 2;

@@ -127,21 +127,21 @@ typedef struct ke_gemm_view {
  * (perm NULL: identity): view dim i = tensor dim perm[i]. */
 void ke_gemm_view_permuted(ke_gemm_view_t *v, int rank, const int64_t *shape, const int64_t *perm);
 
-/* MatMul over views: logical a [..,M,K] @ b [..,K,N] -> y [..,M,N] (+ bias,
- * act). All three have the same rank r >= 2; a's and b's batch dims are
+/* MatMul over views: logical y [..,M,N] = act(alpha * a [..,M,K] @ b [..,K,N]
+ * + bias). All three have the same rank r >= 2; a's and b's batch dims are
  * y's or 1 (broadcast). y's last dim must have stride 1. Same scratch and
  * slots contract as ke_gemm_matmul. Returns 0, or -1 when a view or the
  * scratch/thread count does not fit (nothing written). */
 int ke_gemm_matmul_views(ke_gemm_level_t level, const ke_gemm_view_t *a, const float *A,
-                         const ke_gemm_view_t *b, const float *B, const float *bias,
+                         const ke_gemm_view_t *b, const float *B, float alpha, const float *bias,
                          const ke_gemm_view_t *y, float *Y, ke_unop_t act, ke_unparams_t actp,
                          float *scratch, int64_t slots, ke_threadpool_t *pool, int n_threads);
 
 /* Reference for the same contract (plain loops, double sums, any strides,
  * no scratch): the fallback and the tests' yardstick. Serial. */
 void ke_gemm_matmul_views_ref(const ke_gemm_view_t *a, const float *A, const ke_gemm_view_t *b,
-                              const float *B, const float *bias, const ke_gemm_view_t *y, float *Y,
-                              ke_unop_t act, ke_unparams_t actp);
+                              const float *B, float alpha, const float *bias,
+                              const ke_gemm_view_t *y, float *Y, ke_unop_t act, ke_unparams_t actp);
 
 #ifdef __cplusplus
 }

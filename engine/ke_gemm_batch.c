@@ -12,6 +12,7 @@ typedef struct batch_task {
     ke_gemm_level_t level;
     const ke_gemm_view_t *a, *b, *y;
     const float *A, *B, *bias;
+    float alpha;
     float *Y;
     ke_unop_t act;
     ke_unparams_t actp;
@@ -64,7 +65,7 @@ static void batch_run(void *arg, int64_t begin, int64_t end, int tid) {
                                  .A = t->A + oa,
                                  .rs_a = a->stride[r - 2],
                                  .cs_a = a->stride[r - 1],
-                                 .alpha = 1.0f,
+                                 .alpha = t->alpha,
                                  .Y = t->Y + oy,
                                  .ldy = y->stride[r - 2],
                                  .act = t->act,
@@ -85,7 +86,7 @@ static int contiguous(const ke_gemm_view_t *v) {
 }
 
 int ke_gemm_matmul_views(ke_gemm_level_t level, const ke_gemm_view_t *a, const float *A,
-                         const ke_gemm_view_t *b, const float *B, const float *bias,
+                         const ke_gemm_view_t *b, const float *B, float alpha, const float *bias,
                          const ke_gemm_view_t *y, float *Y, ke_unop_t act, ke_unparams_t actp,
                          float *scratch, int64_t slots, ke_threadpool_t *pool, int n_threads) {
     const int r = y->rank;
@@ -119,7 +120,7 @@ int ke_gemm_matmul_views(ke_gemm_level_t level, const ke_gemm_view_t *a, const f
                                      .A = A,
                                      .rs_a = K,
                                      .cs_a = 1,
-                                     .alpha = 1.0f,
+                                     .alpha = alpha,
                                      .Y = Y,
                                      .ldy = N,
                                      .act = act,
@@ -129,6 +130,7 @@ int ke_gemm_matmul_views(ke_gemm_level_t level, const ke_gemm_view_t *a, const f
         }
     }
     batch_task_t t = {.level = level,
+                      .alpha = alpha,
                       .a = a,
                       .b = b,
                       .y = y,
@@ -155,8 +157,9 @@ int ke_gemm_matmul_views(ke_gemm_level_t level, const ke_gemm_view_t *a, const f
 }
 
 void ke_gemm_matmul_views_ref(const ke_gemm_view_t *a, const float *A, const ke_gemm_view_t *b,
-                              const float *B, const float *bias, const ke_gemm_view_t *y, float *Y,
-                              ke_unop_t act, ke_unparams_t actp) {
+                              const float *B, float alpha, const float *bias,
+                              const ke_gemm_view_t *y, float *Y, ke_unop_t act,
+                              ke_unparams_t actp) {
     const int r = y->rank;
     const int64_t M = y->shape[r - 2], N = y->shape[r - 1], K = a->shape[r - 1];
     int64_t total = 1;
@@ -173,10 +176,11 @@ void ke_gemm_matmul_views_ref(const ke_gemm_view_t *a, const float *A, const ke_
         }
         for (int64_t i = 0; i < M; i++)
             for (int64_t n = 0; n < N; n++) {
-                double acc = bias ? bias[n] : 0.0;
+                double acc = 0.0;
                 for (int64_t k = 0; k < K; k++)
                     acc += (double)A[oa + i * a->stride[r - 2] + k * a->stride[r - 1]] *
                            B[ob + k * b->stride[r - 2] + n * b->stride[r - 1]];
+                acc = acc * alpha + (bias ? bias[n] : 0.0);
                 Y[oy + i * y->stride[r - 2] + n * y->stride[r - 1]] =
                     ke_unary_ref(act, actp, (float)acc);
             }
@@ -230,6 +234,6 @@ int ke_gemm_matmul(ke_gemm_level_t level, int ra, const int64_t *ashape, const f
     yshape[r - 2] = a.shape[r - 2];
     yshape[r - 1] = b.shape[r - 1];
     ke_gemm_view_permuted(&y, r, yshape, NULL);
-    return ke_gemm_matmul_views(level, &a, A, &b, B, bias, &y, Y, act, actp, scratch, slots, pool,
-                                n_threads);
+    return ke_gemm_matmul_views(level, &a, A, &b, B, 1.0f, bias, &y, Y, act, actp, scratch, slots,
+                                pool, n_threads);
 }

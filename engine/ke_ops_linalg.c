@@ -201,11 +201,13 @@ ke_status_t ke_ops_gemm_run(const ke_node_info_t *node, const void *state,
  * INTS "ke_perm_a" / "ke_perm_b" mean the logical operand is
  * Transpose(input, perm); "ke_perm_y" means the stored output is
  * Transpose(logical result, perm). Such nodes run on strided views
- * (ke_gemm_matmul_views); both inputs then have the same rank >= 3. */
+ * (ke_gemm_matmul_views); both inputs then have the same rank >= 3.
+ * FLOAT "ke_alpha" scales the product (a Div/Mul by a constant folded in). */
 
 typedef struct mm_perms {
-    int any;
-    int has[3]; /* a, b, y */
+    int any;     /* run on views (perms, or alpha at rank >= 3) */
+    float alpha; /* "ke_alpha" (a fused Div/Mul by a constant) */
+    int has[3];  /* a, b, y */
     int64_t p[3][KE_MAX_RANK];
 } mm_perms_t;
 
@@ -214,6 +216,9 @@ typedef struct mm_perms {
 static int mm_perms(const ke_attrs_t *attrs, int ra, int rb, mm_perms_t *mp) {
     static const char *const names[3] = {"ke_perm_a", "ke_perm_b", "ke_perm_y"};
     memset(mp, 0, sizeof *mp);
+    mp->alpha = ke_attr_float(attrs, "ke_alpha", 1.0f);
+    if (mp->alpha != 1.0f && ra == rb && ra >= 3 && ra <= KE_MAX_RANK)
+        mp->any = 1;
     for (int w = 0; w < 3; w++) {
         const int64_t *v;
         const int64_t n = ke_attr_ints(attrs, names[w], &v);
@@ -289,10 +294,10 @@ static ke_status_t matmul_permuted(const linalg_state_t *s, const mm_perms_t *mp
     const size_t need =
         ke_gemm_matmul_scratch_floats(lvl, a.shape[r - 1], b.shape[r - 1], slots) * sizeof(float);
     if (slots > 0 && need <= x->scratch_bytes &&
-        ke_gemm_matmul_views(lvl, &a, A->data, &b, B->data, bias, &y, Yt->data, act, ap, x->scratch,
-                             slots, x->pool, x->n_threads) == 0)
+        ke_gemm_matmul_views(lvl, &a, A->data, &b, B->data, mp->alpha, bias, &y, Yt->data, act, ap,
+                             x->scratch, slots, x->pool, x->n_threads) == 0)
         return KE_OK;
-    ke_gemm_matmul_views_ref(&a, A->data, &b, B->data, bias, &y, Yt->data, act, ap);
+    ke_gemm_matmul_views_ref(&a, A->data, &b, B->data, mp->alpha, bias, &y, Yt->data, act, ap);
     return KE_OK;
 }
 
@@ -376,6 +381,17 @@ ke_status_t ke_ops_matmul_run(const ke_node_info_t *node, const void *state,
         return ke_ops_fail(x->err, x->errsz, KE_ERR_SHAPE, "bad ke_perm_a/b/y");
     if (mp.any)
         return matmul_permuted(s, &mp, A, B, bias ? bias->data : NULL, out[0], act, ap, x);
+    if (mp.alpha != 1.0f) { /* any other shapes: the plain product, then the epilogue */
+        ke_matmul_f32(A->rank, A->shape, A->data, B->rank, B->shape, B->data, NULL, out[0]->data,
+                      KE_UN_NONE, ap);
+        float *y = out[0]->data;
+        const int64_t n = ke_tensor_numel(out[0]), N = B->rank == 1 ? 1 : B->shape[B->rank - 1];
+        for (int64_t i = 0; i < n; i++)
+            y[i] = y[i] * mp.alpha + (bias ? ((const float *)bias->data)[i % N] : 0.0f);
+        if (act != KE_UN_NONE)
+            ke_unary_f32(act, ap, y, y, n);
+        return KE_OK;
+    }
     if (s && s->use_ours && s->packed && s->b_data == B->data &&
         !blas_wins(s, ke_tensor_numel(out[0]), A->shape[A->rank - 1])) {
         const ke_gemm_b_t *b = ke_gemm_packed_view(s->packed);

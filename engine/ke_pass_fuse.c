@@ -4,7 +4,8 @@
  * LayerNormalization; Conv + BatchNormalization -> Conv with folded
  * weights; MatMul + bias Add -> MatMul with a bias input; Gemm/MatMul/Conv +
  * activation -> "ke_act"; Transposes around a batched MatMul ->
- * "ke_perm_a/b/y". Every rewrite needs its target row in the op
+ * "ke_perm_a/b/y"; batched MatMul + Div/Mul by a constant -> "ke_alpha".
+ * Every rewrite needs its target row in the op
  * table (MatMul bias and ke_act need rows flagged KE_OP_FUSE_ACT); when it
  * is missing the graph is left as it was. Replaced nodes are marked dead;
  * the rewritten node keeps the last node's output (and position), so the
@@ -464,6 +465,46 @@ static ke_status_t fuse_matmul_transpose(fctx_t *f) {
     return KE_OK;
 }
 
+/* ---- batched MatMul + Div/Mul by a constant (attention scale) ------------
+ * -> FLOAT "ke_alpha" on the MatMul when it has no bias or activation yet
+ * and both inputs have the same rank >= 3 (the strided path applies it). */
+static ke_status_t fuse_matmul_scale(fctx_t *f) {
+    ke_graph_t *g = f->g;
+    for (int mm = 0; mm < g->n_nodes; mm++) {
+        if (!is_op(g, mm, "MatMul") || g->nodes[mm].n_in != 2 || g->nodes[mm].n_out != 1) continue;
+        const ke_node_t *m = &g->nodes[mm];
+        if (!m->def || !(m->def->flags & KE_OP_FUSE_ACT)) continue;
+        if (ke_attr_find(&m->attrset, "ke_act") || ke_attr_find(&m->attrset, "ke_alpha")) continue;
+        const int r = g->vals[m->in[0]].t.rank;
+        if (r < 3 || g->vals[m->in[1]].t.rank != r) continue;
+        int y = m->out[0];
+        int di = sole_consumer(f, y);
+        float c;
+        int divide = is_op(g, di, "Div");
+        if (!divide && !is_op(g, di, "Mul")) continue;
+        const ke_node_t *d = &g->nodes[di];
+        if (d->n_in != 2 || d->n_out < 1) continue;
+        if (divide ? d->in[0] != y : 0) continue;
+        int cv = other_in(g, di, y);
+        if (!const_scalar(g, cv, &c) || (divide && c == 0.0f)) continue;
+        /* the scale must not broadcast the output to a bigger shape */
+        if (g->vals[cv].t.rank > r) continue;
+        ke_attr_t at;
+        memset(&at, 0, sizeof at);
+        at.name = "ke_alpha";
+        at.type = KE_ATTR_FLOAT;
+        at.f = divide ? 1.0f / c : c;
+        ke_status_t st = ke_graph_node_set_attr(g, mm, &at, NULL);
+        if (st != KE_OK) return st;
+        int yo = g->nodes[di].out[0];
+        g->nodes[mm].out[0] = yo;
+        g->vals[yo].producer = mm;
+        kill(g, di);
+        if ((st = count_uses(f)) != KE_OK) return st;
+    }
+    return KE_OK;
+}
+
 ke_status_t ke_pass_fuse(ke_graph_t *g, char *err, size_t errsz) {
     fctx_t f = {g, NULL};
     ke_status_t st = count_uses(&f);
@@ -473,6 +514,7 @@ ke_status_t ke_pass_fuse(ke_graph_t *g, char *err, size_t errsz) {
     if (st == KE_OK) st = fuse_matmul_bias(&f);
     if (st == KE_OK) st = fuse_act(&f);
     if (st == KE_OK) st = fuse_matmul_transpose(&f);
+    if (st == KE_OK) st = fuse_matmul_scale(&f);
     free(f.uses);
     if (st != KE_OK && err && errsz) snprintf(err, errsz, "fusion pass: %s", ke_status_str(st));
     return st;

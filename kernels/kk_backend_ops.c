@@ -182,9 +182,9 @@ static ke_status_t op_matmul(op_ctx_t *o) {
     if (!f32(a) || !f32(b) || !f32(y) || a->rank < 2 || b->rank < 2 || !only_out0(o) ||
         !act_of(o, &act, &act_alpha))
         return UNSUP;
-    /* Transposes the fusion pass folded in (strided operands): CPU kernel */
+    /* Transposes or a scale the fusion pass folded in: CPU kernel */
     if (ke_attr_find(o->node->attrs, "ke_perm_a") || ke_attr_find(o->node->attrs, "ke_perm_b") ||
-        ke_attr_find(o->node->attrs, "ke_perm_y"))
+        ke_attr_find(o->node->attrs, "ke_perm_y") || ke_attr_find(o->node->attrs, "ke_alpha"))
         return UNSUP;
     int64_t K = a->shape[a->rank - 1], N = b->shape[b->rank - 1];
     if (b->shape[b->rank - 2] != K || K < 1 || N < 1 || ke_tensor_numel(y) < 1)

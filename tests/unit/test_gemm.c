@@ -276,7 +276,7 @@ static void transpose4(const float *X, const int64_t *xs, const int64_t *perm, f
  * materialised transposes + the OpenBLAS MatMul. */
 static void check_views(ke_gemm_level_t lvl, ke_threadpool_t *pool, const int64_t *xs,
                         const int64_t *pa, const int64_t *ws, const int64_t *pb, const int64_t *q,
-                        int with_bias, ke_unop_t act, int use_ref) {
+                        int with_bias, ke_unop_t act, int use_ref, float alpha) {
     int64_t as[4], bs[4], ys[4], zs[4];
     for (int i = 0; i < 4; i++) {
         as[i] = xs[pa[i]];
@@ -295,6 +295,8 @@ static void check_views(ke_gemm_level_t lvl, ke_threadpool_t *pool, const int64_
     fill(bias, ys[3], 23);
     transpose4(X, xs, pa, At);
     transpose4(W, ws, pb, Bt);
+    for (int64_t i = 0; i < na; i++) /* alpha * (A @ B) = (alpha * A) @ B */
+        At[i] *= alpha;
     const ke_unparams_t ap = {0.1f, 0.0f};
     ke_matmul_f32(4, as, At, 4, bs, Bt, with_bias ? bias : NULL, R, act, ap);
     transpose4(R, ys, q, Zr);
@@ -306,12 +308,12 @@ static void check_views(ke_gemm_level_t lvl, ke_threadpool_t *pool, const int64_
         qinv[q[i]] = i;
     ke_gemm_view_permuted(&y, 4, zs, qinv);
     if (use_ref) {
-        ke_gemm_matmul_views_ref(&a, X, &b, W, with_bias ? bias : NULL, &y, Z, act, ap);
+        ke_gemm_matmul_views_ref(&a, X, &b, W, alpha, with_bias ? bias : NULL, &y, Z, act, ap);
     } else {
         const int64_t slots = 5;
         float *scratch = falloc((int64_t)ke_gemm_matmul_scratch_floats(lvl, as[3], bs[3], slots));
-        assert_int_equal(ke_gemm_matmul_views(lvl, &a, X, &b, W, with_bias ? bias : NULL, &y, Z,
-                                              act, ap, scratch, slots, pool,
+        assert_int_equal(ke_gemm_matmul_views(lvl, &a, X, &b, W, alpha, with_bias ? bias : NULL, &y,
+                                              Z, act, ap, scratch, slots, pool,
                                               ke_threadpool_size(pool)),
                          0);
         free(scratch);
@@ -332,14 +334,14 @@ static void test_matmul_views(void **st) {
         const ke_gemm_level_t lvl = (ke_gemm_level_t)l;
         if (!ke_gemm_level_supported(lvl))
             continue;
-        check_views(lvl, pool, bshd, p0213, bshd, p0231, id, 0, KE_UN_NONE, 0);
-        check_views(lvl, pool, bhss, id, bshd, p0213, p0213, 1, KE_UN_RELU, 0);
-        check_views(lvl, NULL, bshd, p0213, bshd, p0231, p0213, 1, KE_UN_GELU, 0);
+        check_views(lvl, pool, bshd, p0213, bshd, p0231, id, 0, KE_UN_NONE, 0, 0.125f);
+        check_views(lvl, pool, bhss, id, bshd, p0213, p0213, 1, KE_UN_RELU, 0, 1.0f);
+        check_views(lvl, NULL, bshd, p0213, bshd, p0231, p0213, 1, KE_UN_GELU, 0, -0.5f);
         /* B broadcast over the leading dim */
         const int64_t w1[] = {1, 8, 4, 5}, p0123[] = {0, 1, 2, 3};
-        check_views(lvl, pool, bshd, p0213, w1, p0213, p0123, 0, KE_UN_NONE, 0);
+        check_views(lvl, pool, bshd, p0213, w1, p0213, p0123, 0, KE_UN_NONE, 0, 1.0f);
     }
-    check_views(KE_GEMM_REF, NULL, bshd, p0213, bshd, p0231, p0213, 1, KE_UN_TANH, 1);
+    check_views(KE_GEMM_REF, NULL, bshd, p0213, bshd, p0231, p0213, 1, KE_UN_TANH, 1, 0.3f);
     ke_threadpool_free(pool);
 }
 

@@ -168,6 +168,12 @@ ke_status_t ke_plan_submit(ke_plan_t *p, int n_rows, const void *const *inputs, 
 ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *err,
                          size_t errsz);
 int ke_plan_pending(const ke_plan_t *p); /* batches submitted and not yet waited */
+/* 1 when ke_plan_submit returns before the batch has run (a device backend
+ * with copy queues: keeping one batch in flight overlaps the next batch's
+ * input copy with this one's compute); 0 when submit runs the batch at once
+ * (the CPU, device backends without async hooks), where keeping a batch in
+ * flight only delays its results. Any thread. */
+int ke_plan_async(const ke_plan_t *p);
 
 /* A plain GEMM on a device's BLAS (cpu: OpenBLAS sgemm; cuda: cuBLAS sgemm,
  * or GemmEx for fp16/bf16 operands), C[m,n] = A[m,k] B[k,n] row-major, for

@@ -749,6 +749,8 @@ ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *
 
 int ke_plan_pending(const ke_plan_t *p) { return p ? p->n_pending : 0; }
 
+int ke_plan_async(const ke_plan_t *p) { return p ? p->async_dev : 0; }
+
 ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
                         void *const *outputs, char *err, size_t errsz) {
     ke_status_t st = check_run_args(p, n_rows, inputs, err, errsz);

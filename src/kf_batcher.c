@@ -57,6 +57,14 @@ size_t kf_batcher_max_batch_for(size_t budget_bytes, size_t bytes_per_row, size_
 
 /* ---- engine thread ------------------------------------------------------ */
 
+/* One batch taken off the queue: the jobs that run, and the ones whose
+ * deadline had passed when it was taken. */
+typedef struct {
+    kf_batch_job_t *run, *late;
+    size_t rows, njobs;
+    int64_t start_us; /* CLOCK_MONOTONIC µs when taken */
+} batch_t;
+
 static void fail_all(kf_batcher_t *b, kf_batch_job_t *jobs, kf_status_t st, const char *err,
                      const kf_batch_info_t *info) {
     while (jobs) {
@@ -67,42 +75,111 @@ static void fail_all(kf_batcher_t *b, kf_batch_job_t *jobs, kf_status_t st, cons
     }
 }
 
-static void run_batch(kf_batcher_t *b, kf_batch_job_t *jobs, size_t rows, size_t njobs,
-                      int64_t start_us) {
-    char err[256] = "";
-    kf_batch_info_t info = {rows, njobs, 0, 0, 0};
-    void *in[KF_BATCH_MAX_IO] = {0};
-    const void *out[KF_BATCH_MAX_IO] = {0};
-    kf_status_t st = b->c.prepare(b->c.ctx, rows, in, err, sizeof(err));
-    if (st == KF_OK) {
-        size_t off = 0;
-        for (kf_batch_job_t *j = jobs; j; j = j->next) {
-            for (size_t i = 0; i < b->c.n_inputs; i++)
-                memcpy((char *)in[i] + off * b->c.in_row_bytes[i], j->in[i],
-                       j->rows * b->c.in_row_bytes[i]);
-            off += j->rows;
-        }
-        st = b->c.run(b->c.ctx, rows, out, err, sizeof(err));
+/* Caller holds mu. Whether a batch may close now: full, its first job's
+ * delay is up, or the batcher is draining. */
+static int can_close_locked(const kf_batcher_t *b, int64_t now) {
+    if (!b->head)
+        return 0;
+    return b->stopping || b->queued_rows >= b->target ||
+           now >= b->head->enqueued_us + (int64_t)b->p.max_queue_delay_ms * 1000;
+}
+
+/* Caller holds mu. Blocks until a batch may close, or until the batcher is
+ * stopping with nothing queued (head NULL on return). */
+static void wait_close_locked(kf_batcher_t *b) {
+    while (!b->head && !b->stopping)
+        pthread_cond_wait(&b->cv, &b->mu);
+    while (b->head && !can_close_locked(b, mono_us())) {
+        int64_t close_at = b->head->enqueued_us + (int64_t)b->p.max_queue_delay_ms * 1000;
+        int64_t now = mono_us();
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t ns = (int64_t)ts.tv_nsec + (close_at - now) * 1000;
+        ts.tv_sec += (time_t)(ns / 1000000000);
+        ts.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&b->cv, &b->mu, &ts);
     }
-    int64_t end_us = mono_us();
-    info.compute_us = end_us - start_us;
+}
+
+/* Caller holds mu and head is set: takes jobs in order while they fit. */
+static void take_locked(kf_batcher_t *b, batch_t *bt) {
+    memset(bt, 0, sizeof(*bt));
+    kf_batch_job_t **rt = &bt->run, **lt = &bt->late;
+    int64_t wall = unix_us();
+    while (b->head && bt->rows < b->target && bt->rows + b->head->rows <= b->p.max_batch) {
+        kf_batch_job_t *j = b->head;
+        b->head = j->next;
+        if (!b->head)
+            b->tail = NULL;
+        b->queued_jobs--;
+        b->queued_rows -= j->rows;
+        j->next = NULL;
+        if (j->deadline_unix_us > 0 && wall > j->deadline_unix_us) {
+            *lt = j;
+            lt = &j->next;
+            b->st.deadline_exceeded++;
+        } else {
+            *rt = j;
+            rt = &j->next;
+            bt->rows += j->rows;
+            bt->njobs++;
+        }
+    }
+    bt->start_us = mono_us();
+}
+
+static void answer_late(kf_batcher_t *b, batch_t *bt) {
+    if (!bt->late)
+        return;
+    char msg[200];
+    snprintf(msg, sizeof(msg), "%s: deadline exceeded before the job ran", b->name);
+    kf_batch_info_t li = {0, 0, 0, 0, 0};
+    fail_all(b, bt->late, KF_ERR_TIMEOUT, msg, &li);
+    bt->late = NULL;
+}
+
+/* Copies the rows of every job into the compute step's input buffers. */
+static kf_status_t fill(kf_batcher_t *b, const batch_t *bt, char *err, size_t err_size) {
+    void *in[KF_BATCH_MAX_IO] = {0};
+    kf_status_t st = b->c.prepare(b->c.ctx, bt->rows, in, err, err_size);
+    if (st != KF_OK)
+        return st;
+    size_t off = 0;
+    for (const kf_batch_job_t *j = bt->run; j; j = j->next) {
+        for (size_t i = 0; i < b->c.n_inputs; i++)
+            memcpy((char *)in[i] + off * b->c.in_row_bytes[i], j->in[i],
+                   j->rows * b->c.in_row_bytes[i]);
+        off += j->rows;
+    }
+    return KF_OK;
+}
+
+/* Hands every job of a batch that ran (or failed) back: on success each
+ * job gets its own rows of out. */
+static void deliver(kf_batcher_t *b, batch_t *bt, kf_status_t st, const void *const *out,
+                    const char *err) {
+    kf_batch_info_t info = {bt->rows, bt->njobs, 0, 0, 0};
+    info.compute_us = mono_us() - bt->start_us;
+    kf_batch_job_t *jobs = bt->run;
+    bt->run = NULL;
     pthread_mutex_lock(&b->mu);
     b->st.batches++;
-    b->st.rows += rows;
-    b->st.jobs += njobs;
+    b->st.rows += bt->rows;
+    b->st.jobs += bt->njobs;
     if (st != KF_OK)
-        b->st.failed += njobs;
+        b->st.failed += bt->njobs;
     pthread_mutex_unlock(&b->mu);
     if (st != KF_OK) {
         char msg[400];
-        if (snprintf(msg, sizeof(msg), "%s: batch of %zu rows failed: %s", b->name, rows,
-                     err[0] ? err : kf_status_str(st)) >= (int)sizeof(msg))
+        if (snprintf(msg, sizeof(msg), "%s: batch of %zu rows failed: %s", b->name, bt->rows,
+                     err && err[0] ? err : kf_status_str(st)) >= (int)sizeof(msg))
             msg[sizeof(msg) - 1] = '\0'; /* truncated on purpose (-Wformat-truncation) */
         while (jobs) {
             kf_batch_job_t *nx = jobs->next;
             jobs->next = NULL;
-            info.queue_us = start_us - jobs->enqueued_us;
+            info.queue_us = bt->start_us - jobs->enqueued_us;
             b->on_done(b->opaque, jobs, KF_ERR_INTERNAL, NULL, &info, msg);
+            info.job_index++;
             jobs = nx;
         }
         return;
@@ -114,7 +191,7 @@ static void run_batch(kf_batcher_t *b, kf_batch_job_t *jobs, size_t rows, size_t
         for (size_t i = 0; i < b->c.n_outputs; i++)
             mine[i] = (const char *)out[i] + off * b->c.out_row_bytes[i];
         off += jobs->rows;
-        info.queue_us = start_us - jobs->enqueued_us;
+        info.queue_us = bt->start_us - jobs->enqueued_us;
         jobs->next = NULL;
         b->on_done(b->opaque, jobs, KF_OK, mine, &info, NULL);
         info.job_index++;
@@ -122,63 +199,94 @@ static void run_batch(kf_batcher_t *b, kf_batch_job_t *jobs, size_t rows, size_t
     }
 }
 
-static void *engine_main(void *arg) {
-    kf_batcher_t *b = arg;
+/* The synchronous path: fill, run, hand back. */
+static void run_batch(kf_batcher_t *b, batch_t *bt) {
+    char err[256] = "";
+    const void *out[KF_BATCH_MAX_IO] = {0};
+    kf_status_t st = fill(b, bt, err, sizeof(err));
+    if (st == KF_OK)
+        st = b->c.run(b->c.ctx, bt->rows, out, err, sizeof(err));
+    deliver(b, bt, st, out, err);
+}
+
+/* The asynchronous path, second half: wait for the batch and hand it back. */
+static void finish_batch(kf_batcher_t *b, batch_t *bt) {
+    char err[256] = "";
+    const void *out[KF_BATCH_MAX_IO] = {0};
+    kf_status_t st = b->c.wait(b->c.ctx, bt->rows, out, err, sizeof(err));
+    deliver(b, bt, st, out, err);
+}
+
+/* Synchronous compute: take a batch, run it, hand it back, repeat. */
+static void loop_sync(kf_batcher_t *b) {
     pthread_mutex_lock(&b->mu);
     for (;;) {
-        while (!b->head && !b->stopping)
-            pthread_cond_wait(&b->cv, &b->mu);
+        wait_close_locked(b);
         if (!b->head)
             break; /* stopping and drained */
-        int64_t close_at = b->head->enqueued_us + (int64_t)b->p.max_queue_delay_ms * 1000;
-        while (b->queued_rows < b->target && !b->stopping) {
-            int64_t now = mono_us();
-            if (now >= close_at)
-                break;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t ns = (int64_t)ts.tv_nsec + (close_at - now) * 1000;
-            ts.tv_sec += (time_t)(ns / 1000000000);
-            ts.tv_nsec = (long)(ns % 1000000000);
-            pthread_cond_timedwait(&b->cv, &b->mu, &ts);
-        }
-        /* take jobs in order while they fit */
-        kf_batch_job_t *run = NULL, **rt = &run, *late = NULL, **lt = &late;
-        size_t rows = 0, njobs = 0, nlate = 0;
-        int64_t wall = unix_us();
-        while (b->head && rows < b->target && rows + b->head->rows <= b->p.max_batch) {
-            kf_batch_job_t *j = b->head;
-            b->head = j->next;
-            if (!b->head)
-                b->tail = NULL;
-            b->queued_jobs--;
-            b->queued_rows -= j->rows;
-            j->next = NULL;
-            if (j->deadline_unix_us > 0 && wall > j->deadline_unix_us) {
-                *lt = j;
-                lt = &j->next;
-                nlate++;
-            } else {
-                *rt = j;
-                rt = &j->next;
-                rows += j->rows;
-                njobs++;
-            }
-        }
-        b->st.deadline_exceeded += nlate;
+        batch_t bt;
+        take_locked(b, &bt);
         pthread_mutex_unlock(&b->mu);
-        int64_t start = mono_us();
-        if (late) {
-            char msg[200];
-            snprintf(msg, sizeof(msg), "%s: deadline exceeded before the job ran", b->name);
-            kf_batch_info_t li = {0, 0, 0, 0, 0};
-            fail_all(b, late, KF_ERR_TIMEOUT, msg, &li);
-        }
-        if (run)
-            run_batch(b, run, rows, njobs, start);
+        answer_late(b, &bt);
+        if (bt.run)
+            run_batch(b, &bt);
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
+}
+
+/* Asynchronous compute (see kf_batcher.h): with batch k in flight, batch
+ * k+1 is taken only when it can close now; it is filled and submitted,
+ * then k is waited for and handed back, then k+1's late jobs are answered
+ * and k+1 becomes the batch in flight. Leaves nothing in flight. */
+static void loop_async(kf_batcher_t *b) {
+    batch_t fl; /* the batch in flight */
+    int have_fl = 0;
+    pthread_mutex_lock(&b->mu);
+    for (;;) {
+        batch_t cur;
+        int have_cur = 0;
+        if (!have_fl) {
+            wait_close_locked(b);
+            if (!b->head)
+                break; /* stopping and drained; nothing in flight */
+        }
+        if (can_close_locked(b, mono_us())) {
+            take_locked(b, &cur);
+            have_cur = 1;
+        }
+        pthread_mutex_unlock(&b->mu);
+        kf_status_t sst = KF_OK;
+        char serr[256] = "";
+        if (have_cur && cur.run) {
+            sst = fill(b, &cur, serr, sizeof(serr));
+            if (sst == KF_OK)
+                sst = b->c.submit(b->c.ctx, cur.rows, serr, sizeof(serr));
+        }
+        if (have_fl) {
+            finish_batch(b, &fl);
+            have_fl = 0;
+        }
+        if (have_cur) {
+            answer_late(b, &cur);
+            if (cur.run && sst == KF_OK) {
+                fl = cur;
+                have_fl = 1;
+            } else if (cur.run) {
+                deliver(b, &cur, sst, NULL, serr);
+            }
+        }
+        pthread_mutex_lock(&b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void *engine_main(void *arg) {
+    kf_batcher_t *b = arg;
+    if (b->c.submit && b->c.wait)
+        loop_async(b);
+    else
+        loop_sync(b);
     return NULL;
 }
 
@@ -188,9 +296,10 @@ kf_batcher_t *kf_batcher_new(const kf_batcher_params_t *params, const kf_batch_c
                              kf_batch_done_fn on_done, void *opaque, char *err,
                              size_t err_size) {
     kf_batcher_params_t p = params ? *params : kf_batcher_default_params();
-    if (!compute || !compute->prepare || !compute->run || !on_done ||
-        compute->n_inputs > KF_BATCH_MAX_IO || compute->n_outputs > KF_BATCH_MAX_IO ||
-        p.max_batch == 0 || p.max_queue_delay_ms < 0 || p.max_queued_jobs == 0) {
+    if (!compute || !compute->prepare || (!compute->run && !compute->wait) ||
+        !compute->submit != !compute->wait || !on_done || compute->n_inputs > KF_BATCH_MAX_IO ||
+        compute->n_outputs > KF_BATCH_MAX_IO || p.max_batch == 0 || p.max_queue_delay_ms < 0 ||
+        p.max_queued_jobs == 0) {
         snprintf(err, err_size, "batcher: invalid parameters or compute interface");
         return NULL;
     }

@@ -11,6 +11,13 @@
  *
  * The compute step is an interface (kf_batch_compute_t: function pointers +
  * ctx) so the worker plugs the engine's plan in, and a unit test a fake.
+ * A compute step with submit/wait (a device backend) is pipelined: while a
+ * batch is in flight, the next one is taken when it can close at once
+ * (full, or its delay is up), filled and submitted before the batch in
+ * flight is waited for and handed back; when none can close yet the batch
+ * in flight is waited for at once, so pipelining never holds results back
+ * for the queue delay. Jobs are still handed back in batch order (per
+ * batch: its deadline-exceeded jobs, then the ones that ran).
  *
  * Ownership: kf_batch_job_t is owned by the caller. After a successful
  * kf_batcher_push the batcher borrows it (and the row data it points to)
@@ -45,6 +52,20 @@ typedef struct kf_batch_compute {
      * the next prepare) to rows * out_row_bytes[i] bytes each. */
     kf_status_t (*run)(void *ctx, size_t rows, const void *out_bufs[KF_BATCH_MAX_IO], char *err,
                        size_t err_size);
+    /* Optional (both or neither): asynchronous compute, for device
+     * backends. submit queues the batch whose inputs prepare handed out
+     * (its input buffers may be refilled as soon as it returns; a failed
+     * submit queues nothing); wait blocks until the OLDEST submitted batch
+     * is done and sets out_bufs like run (valid until the next wait; a
+     * failed wait consumes the batch). With them the engine thread keeps
+     * one batch in flight while it fills and submits the next: prepare and
+     * submit of batch k+1 come before the wait of batch k, so at most two
+     * batches are submitted at once. Results still come back in batch
+     * order, and every submitted batch is waited for before the engine
+     * thread ends. run is not used when these are set. */
+    kf_status_t (*submit)(void *ctx, size_t rows, char *err, size_t err_size);
+    kf_status_t (*wait)(void *ctx, size_t rows, const void *out_bufs[KF_BATCH_MAX_IO], char *err,
+                        size_t err_size);
 } kf_batch_compute_t;
 
 typedef struct kf_batch_job kf_batch_job_t;
@@ -63,7 +84,9 @@ typedef struct kf_batch_info {
     size_t batch_jobs;
     size_t job_index;   /* this job's position in its batch (0 = first) */
     int64_t queue_us;   /* push → batch start */
-    int64_t compute_us; /* copy + run of the batch */
+    int64_t compute_us; /* copy + run of the batch (async compute: batch start ->
+                         * its wait returned, so it includes the time it waited
+                         * behind the batch in flight before it) */
 } kf_batch_info_t;
 
 /* Hands a job back. status KF_OK: out[i] points to the job's rows *

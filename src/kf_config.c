@@ -106,16 +106,39 @@ kf_status_t kf_config_parse_bool(const char *s, int *out) {
     return KF_ERR_CONFIG;
 }
 
+/* Largest N a "prefix:N" choice accepts (the engine's cuda:N bound). */
+#define KF_CFG_ENUM_INDEX_MAX 1024
+
+/* Does `v` equal one of the '|'-separated choices? A choice "prefix:N"
+ * stands for prefix: followed by a decimal index 0..KF_CFG_ENUM_INDEX_MAX
+ * (digits only: no sign, space or empty index). */
 static int enum_has(const char *choices, const char *v) {
     size_t vl = strlen(v);
     const char *p = choices;
     while (p && *p) {
         const char *bar = strchr(p, '|');
         size_t l = bar ? (size_t)(bar - p) : strlen(p);
-        if (l == vl && !strncmp(p, v, l))
+        int index = l >= 2 && p[l - 2] == ':' && p[l - 1] == 'N';
+        if (!index && l == vl && !strncmp(p, v, l))
             return 1;
+        if (index && vl > l - 1 && !strncmp(p, v, l - 1)) {
+            const char *d = v + (l - 1);
+            long n = 0;
+            size_t nd = 0;
+            while (d[nd] >= '0' && d[nd] <= '9' && nd < 5)
+                n = n * 10 + (d[nd++] - '0');
+            if (nd > 0 && d[nd] == '\0' && n <= KF_CFG_ENUM_INDEX_MAX)
+                return 1;
+        }
         p = bar ? bar + 1 : NULL;
     }
+    return 0;
+}
+
+static int enum_has_index(const char *choices) {
+    for (const char *p = strstr(choices, ":N"); p; p = strstr(p + 2, ":N"))
+        if (p[2] == '\0' || p[2] == '|')
+            return 1;
     return 0;
 }
 
@@ -161,7 +184,11 @@ static kf_status_t validate(const kf_config_key_t *k, const char *v, char *why, 
         return KF_OK;
     case KF_CFG_ENUM:
         if (!enum_has(k->choices, v)) {
-            seterr(why, whysz, "'%s' is not one of %s", v, k->choices);
+            if (enum_has_index(k->choices))
+                seterr(why, whysz, "'%s' is not one of %s (N: a device index 0..%d)", v, k->choices,
+                       KF_CFG_ENUM_INDEX_MAX);
+            else
+                seterr(why, whysz, "'%s' is not one of %s", v, k->choices);
             return KF_ERR_CONFIG;
         }
         return KF_OK;

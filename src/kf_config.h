@@ -44,7 +44,8 @@ typedef enum kf_config_type {
     KF_CFG_STRING = 0, /* any text */
     KF_CFG_INT,        /* decimal integer within [min, max] */
     KF_CFG_BOOL,       /* true|false|1|0|yes|no|on|off */
-    KF_CFG_ENUM,       /* one of `choices` ("raw|confluent|auto") */
+    KF_CFG_ENUM,       /* one of `choices` ("raw|confluent|auto"); a choice
+                        * "cuda:N" takes cuda:0 .. cuda:1024 */
     KF_CFG_SIZE,       /* bytes, optional suffix k/m/g (powers of 1024), within [min, max] */
     KF_CFG_LIST        /* comma-separated strings, no empty items */
 } kf_config_type_t;

@@ -44,8 +44,8 @@ static const kf_config_key_t keys[] = {
 
     /* Engine */
     {"threads", KF_CFG_INT, "0", NULL, 0, 1024, "engine CPU threads (0 = one per core)"},
-    {"device", KF_CFG_ENUM, "auto", "auto|cpu|cuda", 0, 0,
-     "engine device (auto = CUDA when a GPU is present)"},
+    {"device", KF_CFG_ENUM, "auto", "auto|cpu|cuda|cuda:N", 0, 0,
+     "engine device (auto = CUDA when a GPU is present; cuda:N = GPU N)"},
     {"memory.budget", KF_CFG_SIZE, "0", NULL, 0, I64MAX,
      "bytes of activation memory per batch (k/m/g suffix; 0 = derive from the device)"},
     {"memory.device_percent", KF_CFG_INT, "80", NULL, 1, 100,

@@ -568,7 +568,8 @@ kf_status_t kf_worker_load_model(kf_worker_t *w, const char *name, const char *v
         return st;
     }
     kf_wmetrics_model_loaded(w->p.metrics, mv->name, mv->version, 1);
-    KF_INFO(w->p.log, "model %s loaded from %s (max_batch %zu)", mv->label, path, mv->max_batch);
+    KF_INFO(w->p.log, "model %s loaded from %s (max_batch %zu%s)", mv->label, path, mv->max_batch,
+            mv->pipelined ? ", one batch in flight" : "");
     return KF_OK;
 }
 

@@ -1,9 +1,12 @@
 /* kf_worker_model: a loaded model version and its batcher; see
  * kf_worker_model.h. The batcher's compute step is the engine plan: prepare
  * hands out the staging input buffers (max_batch rows each), run calls
- * ke_plan_run into the staging output buffers. */
+ * ke_plan_run into the staging output buffers; on a device backend with
+ * copy queues submit/wait (ke_plan_submit / ke_plan_wait) replace run so
+ * the batcher keeps one batch in flight. */
 #include "kf_worker_model.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,39 @@ static kf_status_t mv_run(void *ctx, size_t rows, const void *out[KF_BATCH_MAX_I
                                  (void *const *)mv->outb, e, sizeof(e));
     if (st != KE_OK) {
         snprintf(err, err_size, "%s: %s", mv->label, e[0] ? e : "plan run failed");
+        return KF_ERR_INTERNAL;
+    }
+    for (int i = 0; i < mv->n_out; i++)
+        out[i] = mv->outb[i];
+    return KF_OK;
+}
+
+/* Asynchronous compute (device backends): ke_plan_submit copies the
+ * staging inputs, so mv->inb is refilled for the next batch while this one
+ * is in flight; ke_plan_wait copies the oldest batch's outputs into
+ * mv->outb, which the batcher hands out before its next wait. */
+static kf_status_t mv_submit(void *ctx, size_t rows, char *err, size_t err_size) {
+    kf_mv_t *mv = ctx;
+    char e[256] = "";
+    if (ke_plan_submit(mv->plan, (int)rows, (const void *const *)mv->inb, e, sizeof(e)) != KE_OK) {
+        snprintf(err, err_size, "%s: %s", mv->label, e[0] ? e : "plan submit failed");
+        return KF_ERR_INTERNAL;
+    }
+    return KF_OK;
+}
+
+static kf_status_t mv_wait(void *ctx, size_t rows, const void *out[KF_BATCH_MAX_IO], char *err,
+                           size_t err_size) {
+    kf_mv_t *mv = ctx;
+    char e[256] = "";
+    int n = 0;
+    if (ke_plan_wait(mv->plan, (void *const *)mv->outb, &n, e, sizeof(e)) != KE_OK) {
+        snprintf(err, err_size, "%s: %s", mv->label, e[0] ? e : "plan wait failed");
+        return KF_ERR_INTERNAL;
+    }
+    if ((size_t)n != rows) { /* batches came back out of order: a bug */
+        snprintf(err, err_size, "%s: waited for a batch of %d rows, expected %zu", mv->label, n,
+                 rows);
         return KF_ERR_INTERNAL;
     }
     for (int i = 0; i < mv->n_out; i++)
@@ -94,6 +130,13 @@ static ke_plan_t *make_plan(kf_mv_t *mv, const kf_mv_params_t *p, size_t max_bat
     pp.max_batch = (int)max_batch;
     pp.n_threads = p->threads;
     pp.device = p->device ? p->device : "cpu";
+    if (p->backend_new) { /* test hook: the plan owns what it returns */
+        pp.backend = p->backend_new(p->backend_user);
+        if (!pp.backend) {
+            snprintf(err, err_size, "model %s: backend hook failed", mv->label);
+            return NULL;
+        }
+    }
     if (p->precision && ke_precision_parse(p->precision, &pp.precision) != KE_OK) {
         snprintf(err, err_size, "model %s: unknown precision '%s'", mv->label, p->precision);
         return NULL;
@@ -160,7 +203,8 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
     mv->has_batch = ke_model_has_batch(mv->model);
     size_t cap = mv->has_batch ? (p->max_batch ? p->max_batch : 64) : 1;
     mv->plan = make_plan(mv, p, cap, err, err_size);
-    if (!mv->plan && mv->has_batch && cap > 1 && p->device && strcmp(p->device, "cpu") != 0)
+    if (!mv->plan && mv->has_batch && cap > 1 &&
+        (p->backend_new || (p->device && strcmp(p->device, "cpu") != 0)))
         mv->plan = make_plan(mv, p, 1, err, err_size); /* too big for the device? probe */
     if (!mv->plan)
         goto fail;
@@ -210,6 +254,11 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
         c.out_row_bytes[i] = mv->out[i].row_bytes;
     c.prepare = mv_prepare;
     c.run = mv_run;
+    if (p->pipeline > 0 || (p->pipeline == 0 && ke_plan_async(mv->plan))) {
+        c.submit = mv_submit;
+        c.wait = mv_wait;
+    }
+    mv->pipelined = c.submit != NULL;
     kf_batcher_params_t bp = kf_batcher_default_params();
     bp.max_batch = cap;
     bp.max_queue_delay_ms = p->max_queue_delay_ms;
@@ -240,6 +289,7 @@ void kf_mv_free(kf_mv_t *mv) {
     if (!mv)
         return;
     kf_mv_stop(mv);
+    assert(ke_plan_pending(mv->plan) == 0); /* the engine thread waited for it */
     ke_plan_free(mv->plan);
     ke_model_free(mv->model);
     free_buffers(mv);

@@ -4,7 +4,9 @@
  *
  * Threads: created on the loading thread; the batcher's engine thread runs
  * the plan and calls the done callback; destroyed by kf_models' reaper (or
- * the worker's free), never on its own engine thread. */
+ * the worker's free), never on its own engine thread. kf_mv_free stops the
+ * batcher first, whose engine thread waits for a batch still in flight, so
+ * a plan is never freed with a batch pending (hot swap, shutdown). */
 #ifndef KF_WORKER_MODEL_H
 #define KF_WORKER_MODEL_H
 
@@ -35,6 +37,7 @@ typedef struct kf_mv {
     kf_mv_io_t in[KF_BATCH_MAX_IO], out[KF_BATCH_MAX_IO];
     void *inb[KF_BATCH_MAX_IO], *outb[KF_BATCH_MAX_IO];
     kf_batcher_t *batcher;
+    int pipelined; /* the batcher keeps one batch in flight (submit/wait) */
     kf_buf_t enc; /* result encoding buffer, engine thread only */
     void *owner;  /* the worker */
     struct kf_mv *next; /* worker's list of live payloads */
@@ -50,6 +53,14 @@ typedef struct kf_mv_params {
     const char *device;
     const char *precision;  /* "fp32" (NULL), "tf32", "fp16", "bf16" */
     size_t max_queued_jobs;
+    /* 0: keep one batch in flight (ke_plan_submit/wait) when the plan's
+     * backend overlaps copies with compute (ke_plan_async), else run each
+     * batch synchronously; 1: always in flight; -1: never. */
+    int pipeline;
+    /* Tests: a backend for each plan (the plan owns it; NULL from the hook
+     * fails the load); NULL = the backend named by `device`. */
+    struct ke_backend *(*backend_new)(void *user);
+    void *backend_user;
 } kf_mv_params_t;
 
 /* Loads `path`, compiles and warms up a plan, starts the batcher (jobs are

@@ -213,6 +213,42 @@ static void test_good_values(void **state) {
     kf_config_free(cfg);
 }
 
+/* device takes auto|cpu|cuda and cuda:N (N a decimal index 0..1024, as
+ * the engine), from any layer; anything else is refused naming the key. */
+static void test_device_values(void **state) {
+    (void)state;
+    const char *good[] = {"auto", "cpu", "cuda", "cuda:0", "cuda:7", "cuda:12", "cuda:1024"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+        kf_config_t *cfg = kf_config_new();
+        char err[512] = "";
+        if (kf_config_set(cfg, "device", good[i], KF_CFG_SRC_FLAG, "--set", err, sizeof(err)) !=
+            KF_OK)
+            fail_msg("device=%s refused: %s", good[i], err);
+        assert_string_equal(kf_config_get(cfg, "device"), good[i]);
+        kf_config_free(cfg);
+    }
+    const char *bad[] = {"cuda:",         "cuda:-1", "cuda:+1", "cuda: 1", "cuda:1025",
+                         "cuda:99999999", "cuda:1x", "cuda:N",  "CUDA:0",  "cpu:0",
+                         "gpu",           "cuda0",   "cudax",   ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        expect_bad("device", bad[i], "auto|cpu|cuda|cuda:N (N: a device index 0..1024)");
+    /* the environment layer validates the same way */
+    kf_config_t *cfg = kf_config_new();
+    char err[512] = "";
+    char *env_ok[] = {"KINFER_DEVICE=cuda:3", NULL};
+    assert_int_equal(kf_config_load_env(cfg, env_ok, err, sizeof(err)), KF_OK);
+    assert_string_equal(kf_config_get(cfg, "device"), "cuda:3");
+    char *env_bad[] = {"KINFER_DEVICE=cuda:x", NULL};
+    assert_int_equal(kf_config_load_env(cfg, env_bad, err, sizeof(err)), KF_ERR_CONFIG);
+    assert_non_null(strstr(err, "device"));
+    assert_non_null(strstr(err, "cuda:x"));
+    kf_config_free(cfg);
+    /* --help shows the index form */
+    const kf_config_key_t *k = kf_config_key_find("device");
+    assert_non_null(k);
+    assert_non_null(strstr(k->choices, "cuda:N"));
+}
+
 static void test_env_mapping(void **state) {
     (void)state;
     char *envp[] = {"KINFER_MODEL_MNIST_MAX_BATCH=32",
@@ -379,6 +415,7 @@ int main(void) {
         cmocka_unit_test(test_env_mapping),
         cmocka_unit_test(test_kafka_passthrough),
         cmocka_unit_test(test_key_table),
+        cmocka_unit_test(test_device_values),
         cmocka_unit_test(test_load_all_layers_and_dump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

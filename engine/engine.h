@@ -34,6 +34,11 @@ typedef struct ke_plan ke_plan_t;
 typedef struct ke_load_params {
     int fold_constants;      /* 1: constant folding (default 1) */
     int fuse;                /* 1: fusion passes (default 1) */
+    /* 1: also the fusions only the CPU kernels run natively (Transposes and
+     * a constant scale folded into batched MatMuls: attention); set it when
+     * the model's plans are all for the CPU backend, as other backends hand
+     * such nodes to the CPU fallback (default 0). */
+    int cpu_fusions;
     size_t max_model_bytes;  /* refuse bigger files (default 2 GiB) */
     /* Op table to resolve nodes against; NULL = the built-in kernels
      * (ke_ops_table()). Tests use this to plug fakes below the API. */

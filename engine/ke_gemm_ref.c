@@ -7,15 +7,21 @@
 #define REF_NR 16
 
 static void ukr_ref(const ke_gemm_ukr_t *u) {
+    /* plain loops the compiler can keep in vector registers: a fixed
+     * 4 x 16 accumulator tile, K walked once */
     float acc[REF_MR][REF_NR] = {{0}};
     const int mr = u->mr;
+    const float *restrict bp = u->b;
+    const float *restrict a = u->a;
+    const int64_t rs = u->rs_a, cs = u->cs_a;
+    float ar[REF_MR] = {0};
     for (int64_t k = 0; k < u->k; k++) {
-        const float *b = u->b + k * REF_NR;
-        for (int i = 0; i < mr; i++) {
-            const float a = u->a[i * u->rs_a + k * u->cs_a];
+        for (int i = 0; i < REF_MR; i++)
+            ar[i] = i < mr ? a[i * rs + k * cs] : 0.0f;
+        const float *restrict b = bp + k * REF_NR;
+        for (int i = 0; i < REF_MR; i++)
             for (int j = 0; j < REF_NR; j++)
-                acc[i][j] += a * b[j];
-        }
+                acc[i][j] += ar[i] * b[j];
     }
     for (int i = 0; i < mr; i++) {
         float *c = u->c + i * u->ldc;

@@ -40,7 +40,7 @@ ke_model_t *ke_model_load_buffer(const void *buf, size_t len, const ke_load_para
     if (st == KE_OK) st = ke_shape_infer(m->g, p.fold_constants, err, errsz);
     if (st == KE_OK) {
         ke_pass_dead_nodes(m->g);
-        if (p.fuse) st = ke_pass_fuse(m->g, err, errsz);
+        if (p.fuse) st = ke_pass_fuse(m->g, p.cpu_fusions, err, errsz);
         ke_pass_dead_nodes(m->g);
     }
     if (st != KE_OK) {

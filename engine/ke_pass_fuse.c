@@ -4,7 +4,9 @@
  * LayerNormalization; Conv + BatchNormalization -> Conv with folded
  * weights; MatMul + bias Add -> MatMul with a bias input; Gemm/MatMul/Conv +
  * activation -> "ke_act"; Transposes around a batched MatMul ->
- * "ke_perm_a/b/y"; batched MatMul + Div/Mul by a constant -> "ke_alpha".
+ * "ke_perm_a/b/y"; batched MatMul + Div/Mul by a constant -> "ke_alpha"
+ * (these two only when the caller says every plan is for the CPU: the
+ * CUDA backend hands such nodes to its CPU fallback).
  * Every rewrite needs its target row in the op
  * table (MatMul bias and ke_act need rows flagged KE_OP_FUSE_ACT); when it
  * is missing the graph is left as it was. Replaced nodes are marked dead;
@@ -505,7 +507,7 @@ static ke_status_t fuse_matmul_scale(fctx_t *f) {
     return KE_OK;
 }
 
-ke_status_t ke_pass_fuse(ke_graph_t *g, char *err, size_t errsz) {
+ke_status_t ke_pass_fuse(ke_graph_t *g, int cpu_only, char *err, size_t errsz) {
     fctx_t f = {g, NULL};
     ke_status_t st = count_uses(&f);
     if (st == KE_OK) st = fuse_gelu(&f);
@@ -513,8 +515,8 @@ ke_status_t ke_pass_fuse(ke_graph_t *g, char *err, size_t errsz) {
     if (st == KE_OK) st = fuse_conv_bn(&f);
     if (st == KE_OK) st = fuse_matmul_bias(&f);
     if (st == KE_OK) st = fuse_act(&f);
-    if (st == KE_OK) st = fuse_matmul_transpose(&f);
-    if (st == KE_OK) st = fuse_matmul_scale(&f);
+    if (st == KE_OK && cpu_only) st = fuse_matmul_transpose(&f);
+    if (st == KE_OK && cpu_only) st = fuse_matmul_scale(&f);
     free(f.uses);
     if (st != KE_OK && err && errsz) snprintf(err, errsz, "fusion pass: %s", ke_status_str(st));
     return st;

@@ -112,7 +112,9 @@ int kf_bench_engine(int argc, char **argv) {
     ke_plan_t *p = NULL;
     void *ins[MAX_IO] = {0}, *outs[MAX_IO] = {0};
     double *lat = NULL;
-    ke_model_t *m = ke_model_load_file(model, NULL, err, sizeof err);
+    ke_load_params_t lp = ke_load_default_params();
+    lp.cpu_fusions = strcmp(device, "cpu") == 0;
+    ke_model_t *m = ke_model_load_file(model, &lp, err, sizeof err);
     if (!m) {
         fprintf(stderr, "kinfer bench engine: %s\n", err);
         return 1;

@@ -162,7 +162,9 @@ int kf_cli_predict(int argc, char **argv) {
         rc = 2;
         goto out;
     }
-    m = ke_model_load_file(model_path, NULL, err, sizeof err);
+    ke_load_params_t lp = ke_load_default_params();
+    lp.cpu_fusions = strcmp(device, "cpu") == 0;
+    m = ke_model_load_file(model_path, &lp, err, sizeof err);
     if (!m) {
         fprintf(stderr, "kinfer predict: %s\n", err);
         goto out;

@@ -181,7 +181,9 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
     snprintf(mv->version, sizeof(mv->version), "%s", version);
     snprintf(mv->label, sizeof(mv->label), "%s@%s", name, version);
     char e[256] = "";
-    mv->model = ke_model_load_file(path, NULL, e, sizeof(e));
+    ke_load_params_t lp = ke_load_default_params();
+    lp.cpu_fusions = !p->device || strcmp(p->device, "cpu") == 0; /* CPU plans only */
+    mv->model = ke_model_load_file(path, &lp, e, sizeof(e));
     if (!mv->model) {
         snprintf(err, err_size, "model %s: %s", mv->label, e);
         goto fail;

@@ -9,7 +9,7 @@
  * and checks that the number of correct digits equals onnxruntime's
  * (models/ref/onnxruntime_accuracy.json).
  *
- *   test_models [--no-fuse] [--threads N]
+ *   test_models [--no-fuse] [--no-cpu-fusions] [--threads N]
  *
  * Finds the sources through KINFER_SOURCE_DIR (default "."). Prints one line
  * per case and "N passed, M failed"; exit 1 on any failure. Exit 77 (SKIP,
@@ -109,7 +109,8 @@ static int run_case(ctx_t *c, const ke_model_t *m, ke_plan_t *p, const char *mod
             printf("FAIL %s b%d: %s\n", model, b, err);
             goto out;
         }
-        if (in[i].dtype != io.dtype || in[i].numel * ke_dtype_size(io.dtype) != io.row_bytes * (size_t)b) {
+        if (in[i].dtype != io.dtype ||
+            in[i].numel * ke_dtype_size(io.dtype) != io.row_bytes * (size_t)b) {
             printf("FAIL %s b%d: input '%s': file is %s with %zu elements, model wants %s, %zu "
                    "bytes per row\n",
                    model, b, io.name, ke_dtype_name(in[i].dtype), in[i].numel,
@@ -285,6 +286,7 @@ int main(int argc, char **argv) {
     if (!c.src || !*c.src)
         c.src = ".";
     c.load = ke_load_default_params();
+    c.load.cpu_fusions = 1; /* the plans here are CPU plans */
     c.plan = ke_plan_default_params();
     c.plan.max_batch = MAX_BATCH;
     c.plan.n_threads = 2;
@@ -292,10 +294,12 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--no-fuse")) {
             c.load.fuse = 0;
+        } else if (!strcmp(argv[i], "--no-cpu-fusions")) {
+            c.load.cpu_fusions = 0;
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
             c.plan.n_threads = atoi(argv[++i]);
         } else {
-            fprintf(stderr, "usage: %s [--no-fuse] [--threads N]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--no-fuse] [--no-cpu-fusions] [--threads N]\n", argv[0]);
             return 2;
         }
     }

@@ -28,6 +28,7 @@ struct kf_consumer {
     pthread_mutex_t mu; /* guards st, closed */
     pthread_cond_t cv;
     int closed;
+    int fatal; /* commit_fn failed fatally (guarded by mu) */
     kf_consumer_stats_t st;
 };
 
@@ -70,7 +71,28 @@ static int commit_sync(kf_consumer_t *c, rd_kafka_topic_partition_list_t *list) 
     return 1;
 }
 
+/* commit_fn's outcome; 0 when it failed fatally (the poll loop stops). */
+static int hook_commit(kf_consumer_t *c, int final) {
+    kf_status_t st = c->p.commit_fn(c->p.opaque, c->rk, final);
+    if (st == KF_OK) {
+        stat_add(c, &c->st.commits, 1);
+    } else if (st != KF_ERR_TIMEOUT) {
+        stat_add(c, &c->st.commit_errors, 1);
+    }
+    if (st != KF_ERR_INTERNAL)
+        return 1;
+    pthread_mutex_lock(&c->mu);
+    c->fatal = 1;
+    pthread_mutex_unlock(&c->mu);
+    atomic_store(&c->stop, 1);
+    return 0;
+}
+
 static void commit_async(kf_consumer_t *c) {
+    if (c->p.commit_fn) {
+        hook_commit(c, 0);
+        return;
+    }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     if (kf_offsets_collect(c->p.offsets, NULL, l) > 0) {
         rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, l, 1);
@@ -179,10 +201,14 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                         "revoke: jobs still in flight after %d ms are dropped "
                         "(not committed; the new owner re-processes them)",
                         c->p.drain_timeout_ms);
-            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts->cnt);
-            kf_offsets_collect(c->p.offsets, parts, l);
-            commit_sync(c, l);
-            rd_kafka_topic_partition_list_destroy(l);
+            if (c->p.commit_fn) {
+                hook_commit(c, 1);
+            } else {
+                rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(parts->cnt);
+                kf_offsets_collect(c->p.offsets, parts, l);
+                commit_sync(c, l);
+                rd_kafka_topic_partition_list_destroy(l);
+            }
         }
         uint64_t dropped = 0;
         for (int i = 0; i < parts->cnt; i++)
@@ -280,7 +306,8 @@ static void *poll_main(void *arg) {
             next_commit = now + c->p.commit_interval_ms;
         }
     }
-    /* shutdown: stop fetching, drain, commit, leave the group */
+    /* shutdown: stop fetching, drain, commit, leave the group (after a
+     * fatal commit error: drain what is queued, commit nothing) */
     set_paused(c, 1);
     int64_t end = mono_ms() + c->p.drain_timeout_ms;
     while (kf_offsets_inflight(c->p.offsets, NULL, 0) > 0 && mono_ms() < end) {
@@ -293,11 +320,27 @@ static void *poll_main(void *arg) {
                 kf_offsets_inflight(c->p.offsets, NULL, 0), c->p.drain_timeout_ms);
     /* final commit; a group rebalancing at the same time rejects it, so
      * retry a few times while serving the rebalance */
-    for (int attempt = 0; attempt < 10; attempt++) {
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
-        kf_offsets_collect(c->p.offsets, NULL, l);
-        int ok = commit_sync(c, l);
-        rd_kafka_topic_partition_list_destroy(l);
+    pthread_mutex_lock(&c->mu);
+    int fatal = c->fatal;
+    pthread_mutex_unlock(&c->mu);
+    for (int attempt = 0; attempt < 10 && !fatal; attempt++) {
+        int ok;
+        if (c->p.commit_fn) {
+            kf_status_t st = c->p.commit_fn(c->p.opaque, c->rk, 1);
+            ok = st == KF_OK || st == KF_ERR_INTERNAL;
+            if (st == KF_OK)
+                stat_add(c, &c->st.commits, 1);
+            if (st == KF_ERR_INTERNAL) {
+                pthread_mutex_lock(&c->mu);
+                c->fatal = 1;
+                pthread_mutex_unlock(&c->mu);
+            }
+        } else {
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+            kf_offsets_collect(c->p.offsets, NULL, l);
+            ok = commit_sync(c, l);
+            rd_kafka_topic_partition_list_destroy(l);
+        }
         if (ok)
             break;
         int64_t until = mono_ms() + 300;
@@ -358,6 +401,15 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
     if (kf_kafka_conf_apply(conf, defaults, e, sizeof(e)) != KF_OK ||
         kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK ||
         (params->conf_fn && params->conf_fn(params->conf_user, conf, e, sizeof(e)) != KF_OK)) {
+        snprintf(err, err_size, "consumer: %s", e);
+        rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    const char *rc_kv[] = {"isolation.level", "read_committed", NULL};
+    if (params->commit_fn &&
+        (kf_kafka_conf_apply(conf, rc_kv, e, sizeof(e)) != KF_OK ||
+         kf_kafka_conf_apply(conf, params->kafka_kv, e, sizeof(e)) != KF_OK ||
+         (params->conf_fn && params->conf_fn(params->conf_user, conf, e, sizeof(e)) != KF_OK))) {
         snprintf(err, err_size, "consumer: %s", e);
         rd_kafka_conf_destroy(conf);
         goto fail;
@@ -446,9 +498,9 @@ kf_status_t kf_consumer_wait(kf_consumer_t *c, int timeout_ms) {
         if (pthread_cond_timedwait(&c->cv, &c->mu, &dl) != 0)
             break;
     }
-    int closed = c->closed;
+    int closed = c->closed, fatal = c->fatal;
     pthread_mutex_unlock(&c->mu);
-    return closed ? KF_OK : KF_ERR_TIMEOUT;
+    return !closed ? KF_ERR_TIMEOUT : fatal ? KF_ERR_INTERNAL : KF_OK;
 }
 
 void kf_consumer_free(kf_consumer_t *c) {

@@ -42,6 +42,18 @@ typedef struct kf_consumer kf_consumer_t;
 /* Takes ownership of `msg` (rd_kafka_message_destroy when done). */
 typedef void (*kf_consumer_msg_fn)(void *opaque, rd_kafka_message_t *msg);
 
+/* Optional replacement for the consumer's own offset commits (exactly-once:
+ * offsets go into the producer's transaction). Called on the poll thread
+ * with the consumer handle when offsets are due: every commit_interval_ms
+ * (final 0), on revoke and at shutdown (final 1). No message reaches on_msg
+ * while it runs. Returns KF_OK (committed, or nothing to commit),
+ * KF_ERR_TIMEOUT (not now; called again at the next interval),
+ * KF_ERR_KAFKA (the transaction was aborted and the hook rewound the
+ * assigned partitions to their committed offsets) or KF_ERR_INTERNAL
+ * (fatal: the consumer stops without committing and kf_consumer_wait
+ * reports it). */
+typedef kf_status_t (*kf_consumer_commit_fn)(void *opaque, rd_kafka_t *consumer, int final);
+
 typedef struct kf_consumer_params {
     const char *bootstrap;       /* required */
     const char *group;           /* required */
@@ -63,6 +75,11 @@ typedef struct kf_consumer_params {
      * call only (metrics: consumer lag per partition). */
     void (*on_stats)(void *opaque, const char *json, size_t len);
     int stats_interval_ms;
+    /* Optional (exactly-once), see kf_consumer_commit_fn; called with
+     * `opaque`. When set the consumer never commits offsets itself and
+     * reads with isolation.level=read_committed (unless kafka_kv says
+     * otherwise). */
+    kf_consumer_commit_fn commit_fn;
 } kf_consumer_params_t;
 
 typedef struct kf_consumer_stats {
@@ -80,8 +97,10 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_params_t *params, char *err, si
  * async-signal-safe is NOT promised: call it from a normal thread. */
 void kf_consumer_stop(kf_consumer_t *c);
 
-/* Waits for the poll thread to finish (after _stop), up to timeout_ms.
- * KF_OK when it has closed the consumer, KF_ERR_TIMEOUT otherwise. */
+/* Waits for the poll thread to finish (after _stop, or on its own after a
+ * fatal commit_fn error), up to timeout_ms. KF_OK when it has closed the
+ * consumer, KF_ERR_INTERNAL when it closed after a fatal commit error,
+ * KF_ERR_TIMEOUT otherwise. */
 kf_status_t kf_consumer_wait(kf_consumer_t *c, int timeout_ms);
 
 /* Stops (if needed), joins and destroys. NULL is a no-op. */

@@ -40,6 +40,9 @@ struct kf_result_producer {
     pthread_mutex_t mu;      /* guards retries and stats */
     retry_t *retries;
     kf_result_producer_stats_t st;
+    int txn;                 /* transactional */
+    atomic_int txn_broken;   /* a record of the open transaction failed */
+    atomic_long txn_records; /* records produced in the open transaction */
 };
 
 static int64_t mono_us(void) {
@@ -118,6 +121,17 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     if (rec && rec->has_origin) {
         ctx.partition = rec->partition;
         ctx.offset = rec->offset;
+    }
+    if (rp->txn) {
+        /* a transaction with a failed record can only be aborted: the
+         * offset stays unacked and the input is consumed again */
+        kf_log_at(rp->p.log, KF_LOG_WARN, &ctx,
+                  "delivery to %s failed (%s); the transaction will be aborted",
+                  rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+        atomic_store(&rp->txn_broken, 1);
+        free(rec);
+        atomic_fetch_sub(&rp->outstanding, 1);
+        return;
     }
     kf_log_at(rp->p.log, KF_LOG_WARN, &ctx, "delivery to %s failed (%s); retrying",
               rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
@@ -217,6 +231,9 @@ kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *
     rp->p = *params;
     if (rp->p.retry_backoff_ms <= 0)
         rp->p.retry_backoff_ms = 200;
+    if (rp->p.txn_init_timeout_ms <= 0)
+        rp->p.txn_init_timeout_ms = 30000;
+    rp->txn = params->transactional_id && params->transactional_id[0];
     if (params->dlq_topic && !(rp->dlq_topic = strdup(params->dlq_topic))) {
         free(rp);
         snprintf(err, err_size, "result producer: out of memory");
@@ -240,6 +257,11 @@ kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *
         snprintf(err, err_size, "result producer: %s", e);
         goto fail_conf;
     }
+    if (rp->txn && rd_kafka_conf_set(conf, "transactional.id", params->transactional_id, e,
+                                     sizeof(e)) != RD_KAFKA_CONF_OK) {
+        snprintf(err, err_size, "result producer: transactional.id: %s", e);
+        goto fail_conf;
+    }
     rd_kafka_conf_set_opaque(conf, rp);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
@@ -247,6 +269,18 @@ kf_result_producer_t *kf_result_producer_new(const kf_result_producer_params_t *
     if (!rp->rk) {
         snprintf(err, err_size, "result producer: %s", e);
         goto fail_conf;
+    }
+    if (rp->txn) {
+        rd_kafka_error_t *ke = rd_kafka_init_transactions(rp->rk, rp->p.txn_init_timeout_ms);
+        if (!ke)
+            ke = rd_kafka_begin_transaction(rp->rk);
+        if (ke) {
+            snprintf(err, err_size, "result producer: transactional.id %s: %s",
+                     params->transactional_id, rd_kafka_error_string(ke));
+            rd_kafka_error_destroy(ke);
+            rd_kafka_destroy(rp->rk);
+            goto fail;
+        }
     }
     if (pthread_create(&rp->th, NULL, poll_main, rp) != 0) {
         snprintf(err, err_size, "result producer: cannot start poll thread");
@@ -322,12 +356,15 @@ static kf_status_t produce(kf_result_producer_t *rp, const char *topic, const vo
                           RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END);
     if (e) {
         atomic_fetch_sub(&rp->outstanding, 1);
+        if (rp->txn)
+            atomic_store(&rp->txn_broken, 1);
         if (h)
             rd_kafka_headers_destroy(h);
         free(rec);
         KF_ERROR(rp->p.log, "produce to %s failed: %s", topic, rd_kafka_err2str(e));
         return KF_ERR_KAFKA;
     }
+    atomic_fetch_add(&rp->txn_records, 1);
     pthread_mutex_lock(&rp->mu);
     rp->st.sent++;
     pthread_mutex_unlock(&rp->mu);
@@ -403,7 +440,8 @@ kf_status_t kf_result_producer_warm(kf_result_producer_t *rp, const char *const 
 }
 
 kf_result_producer_stats_t kf_result_producer_stats(kf_result_producer_t *rp) {
-    kf_result_producer_stats_t s = {0, 0, 0, 0};
+    kf_result_producer_stats_t s;
+    memset(&s, 0, sizeof(s));
     if (!rp)
         return s;
     pthread_mutex_lock(&rp->mu);
@@ -414,4 +452,97 @@ kf_result_producer_stats_t kf_result_producer_stats(kf_result_producer_t *rp) {
 
 rd_kafka_t *kf_result_producer_handle(kf_result_producer_t *rp) {
     return rp ? rp->rk : NULL;
+}
+
+/* ---- exactly-once ------------------------------------------------------------ */
+
+int kf_result_producer_txn_broken(kf_result_producer_t *rp) {
+    return rp && rp->txn && atomic_load(&rp->txn_broken);
+}
+
+/* Maps a transactional API error: KF_ERR_KAFKA (abort needed, or another
+ * non-fatal failure), KF_ERR_INTERNAL (fatal). Destroys ke. */
+static kf_status_t txn_error(kf_result_producer_t *rp, const char *what, rd_kafka_error_t *ke,
+                             char *err, size_t err_size) {
+    int fatal = rd_kafka_error_is_fatal(ke);
+    snprintf(err, err_size, "transaction %s: %s%s", what, rd_kafka_error_string(ke),
+             fatal ? " (fatal)" : "");
+    rd_kafka_error_destroy(ke);
+    if (!fatal)
+        atomic_store(&rp->txn_broken, 1);
+    return fatal ? KF_ERR_INTERNAL : KF_ERR_KAFKA;
+}
+
+kf_status_t kf_result_producer_txn_begin(kf_result_producer_t *rp, char *err, size_t err_size) {
+    if (!rp || !rp->txn)
+        return KF_ERR_INVALID_ARG;
+    rd_kafka_error_t *ke = rd_kafka_begin_transaction(rp->rk);
+    if (ke) { /* only a fatal or a state error can fail it */
+        snprintf(err, err_size, "transaction begin: %s", rd_kafka_error_string(ke));
+        rd_kafka_error_destroy(ke);
+        return KF_ERR_INTERNAL;
+    }
+    atomic_store(&rp->txn_broken, 0);
+    atomic_store(&rp->txn_records, 0);
+    return KF_OK;
+}
+
+kf_status_t kf_result_producer_txn_commit(kf_result_producer_t *rp,
+                                          const rd_kafka_topic_partition_list_t *offsets,
+                                          const rd_kafka_consumer_group_metadata_t *cgmd, char *err,
+                                          size_t err_size) {
+    if (!rp || !rp->txn || !cgmd)
+        return KF_ERR_INVALID_ARG;
+    if (atomic_load(&rp->txn_broken)) {
+        snprintf(err, err_size, "transaction: a record failed");
+        return KF_ERR_KAFKA;
+    }
+    int has_offsets = offsets && offsets->cnt > 0;
+    if (!has_offsets && atomic_load(&rp->txn_records) == 0)
+        return KF_OK; /* empty: keep it open */
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *ke = NULL;
+        if (has_offsets)
+            ke = rd_kafka_send_offsets_to_transaction(rp->rk, offsets, cgmd, -1);
+        if (!ke)
+            ke = rd_kafka_commit_transaction(rp->rk, -1);
+        if (!ke)
+            break;
+        if (rd_kafka_error_is_retriable(ke) && attempt < 5) {
+            KF_WARN(rp->p.log, "transaction commit: %s (retrying)", rd_kafka_error_string(ke));
+            rd_kafka_error_destroy(ke);
+            continue;
+        }
+        if (!rd_kafka_error_is_fatal(ke) && !rd_kafka_error_txn_requires_abort(ke)) {
+            /* neither: treat as abortable so the inputs are read again */
+            KF_WARN(rp->p.log, "transaction commit: %s", rd_kafka_error_string(ke));
+        }
+        return txn_error(rp, "commit", ke, err, err_size);
+    }
+    pthread_mutex_lock(&rp->mu);
+    rp->st.txn_commits++;
+    pthread_mutex_unlock(&rp->mu);
+    return kf_result_producer_txn_begin(rp, err, err_size);
+}
+
+kf_status_t kf_result_producer_txn_abort(kf_result_producer_t *rp, int begin_next, char *err,
+                                         size_t err_size) {
+    if (!rp || !rp->txn)
+        return KF_ERR_INVALID_ARG;
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *ke = rd_kafka_abort_transaction(rp->rk, -1);
+        if (!ke)
+            break;
+        if (rd_kafka_error_is_retriable(ke) && attempt < 5) {
+            rd_kafka_error_destroy(ke);
+            continue;
+        }
+        snprintf(err, err_size, "transaction abort: %s", rd_kafka_error_string(ke));
+        rd_kafka_error_destroy(ke);
+        return KF_ERR_INTERNAL;
+    }
+    pthread_mutex_lock(&rp->mu);
+    rp->st.txn_aborts++;
+    pthread_mutex_unlock(&rp->mu);
+    return begin_next ? kf_result_producer_txn_begin(rp, err, err_size) : KF_OK;
 }

@@ -58,10 +58,18 @@ typedef struct kf_result_producer_params {
     int retry_backoff_ms;  /* app-level re-produce backoff, default 200 */
     kf_rp_delivered_fn on_delivered;
     void *opaque;
+    /* Exactly-once: a transactional producer with this transactional.id
+     * (NULL = plain idempotent producer). _new then initialises
+     * transactions (the brokers fence an older producer with the same id)
+     * and begins the first one; a failed delivery is not re-produced but
+     * marks the transaction broken (see kf_result_producer_txn_*). */
+    const char *transactional_id;
+    int txn_init_timeout_ms; /* default 30000 */
 } kf_result_producer_params_t;
 
 typedef struct kf_result_producer_stats {
     uint64_t sent, delivered, dlq_delivered, retried;
+    uint64_t txn_commits, txn_aborts; /* transactional producer only */
 } kf_result_producer_stats_t;
 
 kf_result_producer_params_t kf_result_producer_default_params(void);
@@ -101,6 +109,31 @@ kf_status_t kf_result_producer_warm(kf_result_producer_t *rp, const char *const 
 kf_status_t kf_result_producer_flush(kf_result_producer_t *rp, int timeout_ms);
 
 kf_result_producer_stats_t kf_result_producer_stats(kf_result_producer_t *rp);
+
+/* ---- exactly-once (transactional producer only; one caller thread) ---- */
+
+/* 1 when a record of the open transaction failed (delivery or produce
+ * error): it can only be aborted. Any thread. */
+int kf_result_producer_txn_broken(kf_result_producer_t *rp);
+
+/* Sends `offsets` (next offsets to consume, may be empty) with the consumer
+ * group metadata `cgmd` to the open transaction, commits it (flushing its
+ * records) and begins the next one. A transaction with no record and no
+ * offset is left open (nothing to commit). Retriable errors are retried.
+ * Returns KF_OK; KF_ERR_KAFKA when the transaction must be aborted
+ * (kf_result_producer_txn_abort); KF_ERR_INTERNAL on a fatal error (the
+ * producer is unusable, e.g. fenced by a newer instance). err says why. */
+kf_status_t kf_result_producer_txn_commit(kf_result_producer_t *rp,
+                                          const rd_kafka_topic_partition_list_t *offsets,
+                                          const rd_kafka_consumer_group_metadata_t *cgmd, char *err,
+                                          size_t err_size);
+
+/* Aborts the open transaction (its records are discarded for
+ * read_committed readers) and begins the next one, unless begin_next is 0
+ * (then call _txn_begin). KF_OK or KF_ERR_INTERNAL (fatal). */
+kf_status_t kf_result_producer_txn_abort(kf_result_producer_t *rp, int begin_next, char *err,
+                                         size_t err_size);
+kf_status_t kf_result_producer_txn_begin(kf_result_producer_t *rp, char *err, size_t err_size);
 
 /* The librdkafka handle (borrowed), e.g. for a passthrough benchmark. */
 rd_kafka_t *kf_result_producer_handle(kf_result_producer_t *rp);

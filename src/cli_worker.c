@@ -314,6 +314,9 @@ int kf_cli_worker(int argc, char **argv) {
     p.high_mark = (size_t)kf_config_get_int(cfg, "inflight.high", 4096);
     p.low_mark = (size_t)kf_config_get_int(cfg, "inflight.low", 1024);
     p.worker_id = kf_config_get(cfg, "worker.id");
+    const char *guarantee = kf_config_get(cfg, "processing.guarantee");
+    p.exactly_once = guarantee && !strcmp(guarantee, "exactly_once");
+    p.transactional_id = kf_config_get(cfg, "transactional.id");
     p.log = log;
 
     int rc = 1;
@@ -405,8 +408,13 @@ int kf_cli_worker(int argc, char **argv) {
         }
         if (stopping && kf_worker_wait(w, 100) == KF_OK)
             break;
-        if (!stopping)
+        if (!stopping) {
             usleep(100000);
+            if (kf_worker_wait(w, 0) == KF_ERR_INTERNAL) {
+                KF_ERROR(log, "worker stopped after a fatal error (see above)");
+                goto out;
+            }
+        }
     }
     kf_worker_stats_t s = kf_worker_stats(w);
     KF_INFO(log, "stopped: %llu consumed, %llu ok, %llu dlq, %llu batches",

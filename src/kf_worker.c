@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,8 @@ struct kf_worker {
     kf_mv_t *mvs;                  /* every payload not yet destroyed */
     kf_model_batching_t *batching; /* per-model overrides (guarded by mu) */
     size_t n_batching;
+    atomic_long live; /* jobs queued or running (pushed, not yet freed) */
+    char txn_id[320]; /* exactly-once: transactional.id */
 };
 
 kf_worker_params_t kf_worker_default_params(void) {
@@ -212,6 +215,8 @@ static void split_free(kf_wsplit_t *sp) {
 }
 
 static void job_free(kf_wjob_t *j) {
+    kf_worker_t *w = ((kf_mv_t *)kf_model_ref_payload(j->ref))->owner;
+    atomic_fetch_sub(&w->live, 1);
     split_free(j->split);
     kf_request_free(j->req);
     rd_kafka_message_destroy(j->msg);
@@ -488,11 +493,13 @@ static void on_msg(void *opaque, rd_kafka_message_t *m) {
     j->msg = m;
     j->req = req;
     j->ref = ref;
+    atomic_fetch_add(&w->live, 1);
     if (mv->has_batch && rows > kf_batcher_max_batch(mv->batcher))
         st = push_split(w, mv, j, err, sizeof(err));
     else
         st = kf_batcher_push(mv->batcher, &j->bj, err, sizeof(err));
     if (st != KF_OK) {
+        atomic_fetch_sub(&w->live, 1);
         j->msg = NULL;
         j->req = NULL;
         j->ref = NULL;
@@ -649,6 +656,13 @@ kf_worker_t *kf_worker_new(const kf_worker_params_t *params, char *err, size_t e
     rp.conf_user = params->kafka_conf_user;
     rp.offsets = w->offs;
     rp.log = params->log;
+    if (params->exactly_once) {
+        if (params->transactional_id && params->transactional_id[0])
+            snprintf(w->txn_id, sizeof(w->txn_id), "%s", params->transactional_id);
+        else
+            snprintf(w->txn_id, sizeof(w->txn_id), "kinfer-%s-%s", w->p.group, w->worker_id);
+        rp.transactional_id = w->txn_id;
+    }
     w->rp = kf_result_producer_new(&rp, err, err_size);
     if (!w->rp)
         goto fail;
@@ -659,6 +673,88 @@ fail:
     pthread_mutex_destroy(&w->mu);
     free(w);
     return NULL;
+}
+
+/* ---- exactly-once ---------------------------------------------------------------- */
+
+/* Consumer thread, after an abort: every assigned partition goes back to
+ * its committed offset (the beginning when none; auto.offset.reset is
+ * earliest by default) and restarts in the tracker. */
+static void rewind_partitions(kf_worker_t *w, rd_kafka_t *crk) {
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(crk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)
+        return;
+    rd_kafka_resp_err_t e = rd_kafka_committed(crk, a, 10000);
+    if (e)
+        KF_WARN(w->p.log, "rewind: committed offsets: %s", rd_kafka_err2str(e));
+    for (int i = 0; i < a->cnt; i++) {
+        kf_offsets_drop(w->offs, a->elems[i].topic, a->elems[i].partition);
+        if (e || a->elems[i].err || a->elems[i].offset < 0)
+            a->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    }
+    rd_kafka_error_t *se = a->cnt ? rd_kafka_seek_partitions(crk, a, 10000) : NULL;
+    if (se) {
+        KF_ERROR(w->p.log, "rewind: seek: %s", rd_kafka_error_string(se));
+        rd_kafka_error_destroy(se);
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+}
+
+/* Consumer thread (kf_consumer_commit_fn). No job enters while it runs, so
+ * once those in flight are answered the open transaction holds exactly the
+ * records of the offsets it commits. */
+static kf_status_t txn_commit(void *opaque, rd_kafka_t *crk, int final) {
+    kf_worker_t *w = opaque;
+    char err[512] = "";
+    int64_t end = mono_us() + (int64_t)w->p.drain_timeout_ms * 1000;
+    while (kf_offsets_inflight(w->offs, NULL, 0) > 0 && !kf_result_producer_txn_broken(w->rp)) {
+        if (mono_us() >= end) {
+            if (!final)
+                return KF_ERR_TIMEOUT; /* keep the transaction open */
+            KF_WARN(w->p.log, "exactly-once: %zu job(s) still in flight; committing the rest",
+                    kf_offsets_inflight(w->offs, NULL, 0));
+            break;
+        }
+        kf_offsets_wait_below(w->offs, 1, 20);
+    }
+    kf_status_t st = KF_ERR_KAFKA;
+    if (!kf_result_producer_txn_broken(w->rp)) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+        kf_offsets_collect(w->offs, NULL, l);
+        rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(crk);
+        st = md ? kf_result_producer_txn_commit(w->rp, l, md, err, sizeof(err)) : KF_ERR_KAFKA;
+        if (!md)
+            snprintf(err, sizeof(err), "no consumer group metadata");
+        rd_kafka_consumer_group_metadata_destroy(md);
+        kf_offsets_commit_result(
+            w->offs, l, st == KF_OK ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__FAIL);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (st == KF_OK)
+            return KF_OK;
+        if (st == KF_ERR_INTERNAL) {
+            KF_ERROR(w->p.log, "exactly-once: fatal: %s; stopping", err);
+            return KF_ERR_INTERNAL;
+        }
+    } else {
+        snprintf(err, sizeof(err), "a record of the transaction failed");
+    }
+    KF_WARN(w->p.log, "exactly-once: %s; aborting the transaction and reading again", err);
+    if (kf_result_producer_txn_abort(w->rp, 0, err, sizeof(err)) != KF_OK) {
+        KF_ERROR(w->p.log, "exactly-once: fatal: %s; stopping", err);
+        return KF_ERR_INTERNAL;
+    }
+    /* jobs still queued answer into no transaction (their records fail):
+     * let them finish before the next one begins, so none lands twice */
+    while (atomic_load(&w->live) > 0 && mono_us() < end + 10000000) {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    rewind_partitions(w, crk);
+    if (kf_result_producer_txn_begin(w->rp, err, sizeof(err)) != KF_OK) {
+        KF_ERROR(w->p.log, "exactly-once: fatal: %s; stopping", err);
+        return KF_ERR_INTERNAL;
+    }
+    return KF_ERR_KAFKA;
 }
 
 /* Poll thread: librdkafka statistics -> kinfer_consumer_lag. */
@@ -688,6 +784,8 @@ kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size) {
     cp.drain_timeout_ms = w->p.drain_timeout_ms;
     cp.on_msg = on_msg;
     cp.opaque = w;
+    if (w->p.exactly_once)
+        cp.commit_fn = txn_commit;
     if (w->p.metrics && w->p.stats_interval_ms > 0) {
         cp.on_stats = on_stats;
         cp.stats_interval_ms = w->p.stats_interval_ms;
@@ -751,8 +849,17 @@ kf_worker_stats_t kf_worker_stats(kf_worker_t *w) {
     if (w->c) {
         kf_consumer_stats_t cs = kf_consumer_stats(w->c);
         s.assigned = (int64_t)cs.assigned - (int64_t)cs.revoked;
+        s.commits = cs.commits;
     }
+    kf_result_producer_stats_t ps = kf_result_producer_stats(w->rp);
+    if (w->p.exactly_once)
+        s.commits = ps.txn_commits;
+    s.txn_aborts = ps.txn_aborts;
     return s;
+}
+
+int64_t kf_worker_committed(kf_worker_t *w, const char *topic, int32_t partition) {
+    return w ? kf_offsets_committed(w->offs, topic, partition) : -1;
 }
 
 int kf_worker_ready(void *ctx, char *reason, size_t reason_size) {

@@ -82,6 +82,15 @@ typedef struct kf_worker_params {
     int stats_interval_ms;
     kf_worker_job_fn on_job; /* optional, see above */
     void *on_job_user;
+    /* processing.guarantee=exactly_once: a transactional producer; every
+     * commit_interval_ms the consumer stops handing out jobs until those in
+     * flight are answered, then the results/DLQ records and the input
+     * offsets are committed in ONE transaction (no separate offset commit).
+     * An abortable error aborts it and rewinds the partitions to their
+     * committed offsets; a fatal one (e.g. fenced) stops the worker and
+     * kf_worker_wait returns KF_ERR_INTERNAL. */
+    int exactly_once;
+    const char *transactional_id; /* default "kinfer-<group>-<worker id>" */
 } kf_worker_params_t;
 
 #define KF_WORKER_HIST 12 /* batch-size buckets: 1, 2, 3-4, 5-8, ... 1025+ */
@@ -96,6 +105,8 @@ typedef struct kf_worker_stats {
     uint64_t inflight;
     int paused;
     int64_t assigned; /* partitions currently assigned */
+    uint64_t commits; /* offset commits (exactly-once: transactions committed) */
+    uint64_t txn_aborts; /* exactly-once: transactions aborted */
 } kf_worker_stats_t;
 
 kf_worker_params_t kf_worker_default_params(void);
@@ -126,7 +137,9 @@ kf_status_t kf_worker_model_batching(kf_worker_t *w, const char *name, kf_model_
 kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size);
 
 /* Stops fetching, finishes in-flight jobs, delivers, commits, leaves the
- * group. Returns at once; kf_worker_wait waits for the end. */
+ * group. Returns at once; kf_worker_wait waits for the end: KF_OK,
+ * KF_ERR_TIMEOUT, or KF_ERR_INTERNAL when the worker stopped on its own
+ * after a fatal error (exactly-once: the producer was fenced or failed). */
 void kf_worker_stop(kf_worker_t *w);
 kf_status_t kf_worker_wait(kf_worker_t *w, int timeout_ms);
 
@@ -134,6 +147,10 @@ kf_status_t kf_worker_wait(kf_worker_t *w, int timeout_ms);
 void kf_worker_free(kf_worker_t *w);
 
 kf_worker_stats_t kf_worker_stats(kf_worker_t *w);
+
+/* The offset of topic/partition last confirmed committed by this worker
+ * (exactly-once: by a committed transaction), -1 when none. Any thread. */
+int64_t kf_worker_committed(kf_worker_t *w, const char *topic, int32_t partition);
 
 /* Readiness for /readyz (a kf_http_ready_fn; ctx is the worker): a model is
  * loaded and the consumer has partitions assigned. Any thread. */

@@ -11,34 +11,46 @@
 #define T256_MB 4
 #define T256_PB 24
 
+/* One channel's three accumulators += weight w x the three input vectors.
+ * Named variables and broadcasts by value: an accumulator array or the
+ * pointer form of the broadcast made gcc keep the tile in memory. */
+#define T256_ROW(A0, A1, A2, WV)                                                                   \
+    do {                                                                                           \
+        const __m256 wv_ = (WV);                                                                   \
+        A0 = _mm256_fmadd_ps(wv_, x0, A0);                                                         \
+        A1 = _mm256_fmadd_ps(wv_, x1, A1);                                                         \
+        A2 = _mm256_fmadd_ps(wv_, x2, A2);                                                         \
+    } while (0)
+
+#define T256_STORE(O, A0, A1, A2)                                                                  \
+    do {                                                                                           \
+        _mm256_storeu_ps((O), A0);                                                                 \
+        _mm256_storeu_ps((O) + 8, A1);                                                             \
+        _mm256_storeu_ps((O) + 16, A2);                                                            \
+    } while (0)
+
 __attribute__((target("avx2,fma"))) static void
 tile_avx2(const float *restrict x, const float *restrict w, const int64_t *restrict off,
           int64_t taps, const float *restrict bias, float *restrict out, int64_t ostride) {
-    __m256 a[T256_MB][3];
-    for (int m = 0; m < T256_MB; m++) {
-        const __m256 b = _mm256_broadcast_ss(bias + m);
-        a[m][0] = b;
-        a[m][1] = b;
-        a[m][2] = b;
-    }
+    __m256 a00, a01, a02, a10, a11, a12, a20, a21, a22, a30, a31, a32;
+    a00 = a01 = a02 = _mm256_set1_ps(bias[0]);
+    a10 = a11 = a12 = _mm256_set1_ps(bias[1]);
+    a20 = a21 = a22 = _mm256_set1_ps(bias[2]);
+    a30 = a31 = a32 = _mm256_set1_ps(bias[3]);
     for (int64_t t = 0; t < taps; t++) {
         const float *xs = x + off[t];
         const __m256 x0 = _mm256_loadu_ps(xs), x1 = _mm256_loadu_ps(xs + 8),
                      x2 = _mm256_loadu_ps(xs + 16);
         const float *wt = w + t * T256_MB;
-        for (int m = 0; m < T256_MB; m++) {
-            const __m256 wv = _mm256_broadcast_ss(wt + m);
-            a[m][0] = _mm256_fmadd_ps(wv, x0, a[m][0]);
-            a[m][1] = _mm256_fmadd_ps(wv, x1, a[m][1]);
-            a[m][2] = _mm256_fmadd_ps(wv, x2, a[m][2]);
-        }
+        T256_ROW(a00, a01, a02, _mm256_set1_ps(wt[0]));
+        T256_ROW(a10, a11, a12, _mm256_set1_ps(wt[1]));
+        T256_ROW(a20, a21, a22, _mm256_set1_ps(wt[2]));
+        T256_ROW(a30, a31, a32, _mm256_set1_ps(wt[3]));
     }
-    for (int m = 0; m < T256_MB; m++) {
-        float *o = out + m * ostride;
-        _mm256_storeu_ps(o, a[m][0]);
-        _mm256_storeu_ps(o + 8, a[m][1]);
-        _mm256_storeu_ps(o + 16, a[m][2]);
-    }
+    T256_STORE(out, a00, a01, a02);
+    T256_STORE(out + ostride, a10, a11, a12);
+    T256_STORE(out + 2 * ostride, a20, a21, a22);
+    T256_STORE(out + 3 * ostride, a30, a31, a32);
 }
 
 int ke_conv_tile_avx2(ke_conv_tile_t *k) {

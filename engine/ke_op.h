@@ -56,6 +56,11 @@
  *    added to every output row before ke_act (MatMul + Add fusion).
  *  - Conv + BatchNormalization: folded into Conv's weights/bias by the
  *    engine (no kernel change); Conv + Relu: "ke_act".
+ *  - Conv: optional INTS "ke_pool" (one window per spatial dim, 1-D/2-D):
+ *    a MaxPool with stride = window, no pads/dilation, floor, applied
+ *    after ke_act; the output is the pooled tensor (Conv + MaxPool fusion,
+ *    only behind Convs the CPU's direct path takes, ke_conv_pool_ok, and
+ *    only with ke_load_params.cpu_fusions: the CUDA kernels lack it).
  *  - Decomposed LayerNorm -> node "LayerNormalization" (domain "", opset 17
  *    semantics: inputs X, Scale, [B]; attrs axis, epsilon; only output 0).
  *  - Decomposed GELU (x*0.5*(1+erf(x/sqrt2))) -> node "Gelu" (domain "",

@@ -54,6 +54,15 @@ static int is_pointwise(const ke_conv_geom_t *g)
     return 1;
 }
 
+int ke_conv_pool_ok(const ke_conv_geom_t *g, const ke_conv_pool_t *pool)
+{
+    if (is_pointwise(g) || !ke_conv_direct_ok(g) || pool->kh < 1 || pool->kw < 1)
+        return 0;
+    if (g->nd == 1)
+        return pool->kh == 1 && pool->kw <= g->out[0];
+    return pool->kh <= g->out[0] && pool->kw <= g->out[1];
+}
+
 size_t ke_conv_scratch_bytes(const ke_conv_geom_t *g)
 {
     if (is_pointwise(g))
@@ -125,6 +134,7 @@ typedef struct conv_job {
     int64_t units, lanes;
     int direct;
     ke_conv_tile_t tile;
+    const ke_conv_pool_t *pool;
     ke_unop_t act;
     ke_unparams_t actp;
 } conv_job_t;
@@ -136,7 +146,7 @@ static void conv_unit(const conv_job_t *j, int64_t u, float *col_buf, int setup)
     int64_t n = u / g->group, gr = u % g->group;
     if (j->direct) {
         ke_conv_direct_unit(g, &j->tile, j->X, j->W, j->bias, j->Y, n, gr, col_buf, setup,
-                            j->act, j->actp);
+                            j->pool, j->act, j->actp);
         return;
     }
     int64_t cg = g->c / g->group, mg = g->m / g->group;
@@ -205,18 +215,18 @@ int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_byt
     return lanes < 1 ? 1 : lanes;
 }
 
-int ke_conv_f32_level(ke_gemm_level_t level, const ke_conv_geom_t *g, const float *X,
-                      const float *W, const float *bias, float *Y, float *scratch, int64_t lanes,
-                      struct ke_threadpool *tp, ke_unop_t act, ke_unparams_t actp)
+int ke_conv_f32_level(ke_gemm_level_t level, const ke_conv_geom_t *g, const ke_conv_pool_t *pool,
+                      const float *X, const float *W, const float *bias, float *Y, float *scratch,
+                      int64_t lanes, struct ke_threadpool *tp, ke_unop_t act, ke_unparams_t actp)
 {
     conv_job_t j = {.g = g, .X = X, .W = W, .bias = bias, .Y = Y, .scratch = scratch,
-                    .units = g->n * g->group, .act = act, .actp = actp};
-    if (ke_conv_tile_for(level, &j.tile))
+                    .units = g->n * g->group, .act = act, .actp = actp, .pool = pool};
+    if (ke_conv_tile_for(level, &j.tile) || (pool && !ke_conv_pool_ok(g, pool)))
         return -1;
     ke_g3_from(g, &j.t);
     if (j.units == 0)
         return 0;
-    j.direct = !is_pointwise(g) && ke_conv_direct_ok(g);
+    j.direct = pool || (!is_pointwise(g) && ke_conv_direct_ok(g));
     /* lanes stay 64-byte aligned (scratch is) */
     j.lane_floats = ke_conv_scratch_bytes(g) / sizeof(float);
     j.lanes = lanes < 1 ? 1 : lanes > j.units ? j.units : lanes;
@@ -231,7 +241,8 @@ void ke_conv_f32_mt(const ke_conv_geom_t *g, const float *X, const float *W, con
                     float *Y, float *scratch, int64_t lanes, struct ke_threadpool *tp,
                     ke_unop_t act, ke_unparams_t actp)
 {
-    ke_conv_f32_level(ke_gemm_level_best(), g, X, W, bias, Y, scratch, lanes, tp, act, actp);
+    ke_conv_f32_level(ke_gemm_level_best(), g, NULL, X, W, bias, Y, scratch, lanes, tp, act,
+                      actp);
 }
 
 void ke_conv_f32(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,

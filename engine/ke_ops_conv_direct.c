@@ -15,6 +15,7 @@
  *     MaxPool, straight into the pooled output while still in cache.
  * Steps 1's borders and 2 are done once per lane while the group stays the
  * same. Same results as the im2col + sgemm path up to summation order. */
+#include <math.h>
 #include <string.h>
 
 #include "ke_conv_direct.h"
@@ -131,9 +132,48 @@ static void store_plane(const dgeom_t *d, const float *restrict src, float *rest
     }
 }
 
+/* Max over kh x kw windows (stride = window) of one wide channel plane
+ * into Y's pooled plane; ReLU after the max when relu. */
+static void pool_plane(const dgeom_t *d, const ke_conv_pool_t *pl, const float *restrict src,
+                       float *restrict dst, int relu) {
+    const int64_t poh = d->OH / pl->kh, pow_ = d->OW / pl->kw;
+    for (int64_t r = 0; r < poh; r++) {
+        float *restrict o = dst + r * pow_;
+        const float *restrict r0 = src + r * pl->kh * d->Wp;
+        if (pl->kh == 2 && pl->kw == 2) {
+            const float *restrict r1 = r0 + d->Wp;
+            for (int64_t c = 0; c < pow_; c++) {
+                float a = -INFINITY, v;
+                v = r0[2 * c];
+                a = v > a ? v : a;
+                v = r0[2 * c + 1];
+                a = v > a ? v : a;
+                v = r1[2 * c];
+                a = v > a ? v : a;
+                v = r1[2 * c + 1];
+                o[c] = v > a ? v : a;
+            }
+        } else {
+            for (int64_t c = 0; c < pow_; c++) {
+                float a = -INFINITY;
+                for (int64_t i = 0; i < pl->kh; i++)
+                    for (int64_t j = 0; j < pl->kw; j++) {
+                        float v = r0[i * d->Wp + c * pl->kw + j];
+                        a = v > a ? v : a;
+                    }
+                o[c] = a;
+            }
+        }
+        if (relu)
+            for (int64_t c = 0; c < pow_; c++)
+                o[c] = o[c] > 0.0f ? o[c] : 0.0f;
+    }
+}
+
 void ke_conv_direct_unit(const ke_conv_geom_t *g, const ke_conv_tile_t *tk, const float *X,
                          const float *W, const float *bias, float *Y, int64_t n, int64_t gr,
-                         float *scratch, int setup, ke_unop_t act, ke_unparams_t actp) {
+                         float *scratch, int setup, const ke_conv_pool_t *pool, ke_unop_t act,
+                         ke_unparams_t actp) {
     ke_g3_t t;
     ke_g3_from(g, &t);
     dgeom_t d;
@@ -149,7 +189,9 @@ void ke_conv_direct_unit(const ke_conv_geom_t *g, const ke_conv_tile_t *tk, cons
     const int64_t mblocks = (d.mg + mb - 1) / mb;
     const int64_t P = d.OH * d.Wp; /* wide positions to compute */
     const float *xg = X + (n * g->c + gr * d.cg) * t.isz;
-    float *yg = Y + (n * g->m + gr * d.mg) * t.osz;
+    /* Y's plane: the conv output, or the pooled one */
+    const int64_t ysz = pool ? (d.OH / pool->kh) * (d.OW / pool->kw) : t.osz;
+    float *yg = Y + (n * g->m + gr * d.mg) * ysz;
 
     if (setup)
         unit_setup(g, &d, tk, W, bias, gr, xp, wpk, bpk, off, pt.xin);
@@ -166,7 +208,8 @@ void ke_conv_direct_unit(const ke_conv_geom_t *g, const ke_conv_tile_t *tk, cons
                 memcpy(xp + c * d.plane + hp * d.Wp + w0, xg + (c * d.H + h) * d.W,
                        sizeof(float) * (size_t)len);
         }
-    /* 3. tiles into the wide output of the block, 4. valid columns out */
+    /* 3. tiles into the wide output of the block, 4. valid columns out
+     * (through the pool when fused) */
     const int relu = act == KE_UN_RELU;
     for (int64_t blk = 0; blk < mblocks; blk++) {
         const float *wb = wpk + blk * d.taps * mb;
@@ -175,9 +218,18 @@ void ke_conv_direct_unit(const ke_conv_geom_t *g, const ke_conv_tile_t *tk, cons
             mcount = mb;
         for (int64_t p0 = 0; p0 < P; p0 += pb)
             tk->fn(xp + p0, wb, off, d.taps, bpk + blk * mb, wide + p0, d.P);
-        for (int64_t m = 0; m < mcount; m++)
-            store_plane(&d, wide + m * d.P, yg + (blk * mb + m) * t.osz, relu);
-        if (act != KE_UN_NONE && !relu)
-            ke_unary_f32(act, actp, yg + blk * mb * t.osz, yg + blk * mb * t.osz, mcount * t.osz);
+        float *yb = yg + blk * mb * ysz;
+        for (int64_t m = 0; m < mcount; m++) {
+            float *wm = wide + m * d.P;
+            if (!pool) {
+                store_plane(&d, wm, yb + m * ysz, relu);
+            } else {
+                if (act != KE_UN_NONE && !relu)
+                    ke_unary_f32(act, actp, wm, wm, P);
+                pool_plane(&d, pool, wm, yb + m * ysz, relu);
+            }
+        }
+        if (!pool && act != KE_UN_NONE && !relu)
+            ke_unary_f32(act, actp, yb, yb, mcount * ysz);
     }
 }

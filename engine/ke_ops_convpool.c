@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ke_conv_direct.h"
 #include "ke_ops_util.h"
 
 /* Most im2col buffers a Conv asks for (one per thread at most). */
@@ -69,12 +70,39 @@ static ke_status_t geom(const ke_node_info_t *node, const ke_tensor_t *X, const 
     return KE_OK;
 }
 
-static ke_status_t set_out(const ke_conv_geom_t *g, ke_tensor_t *y, char *err, size_t errsz)
+static ke_status_t set_out(const ke_conv_geom_t *g, const ke_conv_pool_t *pool, ke_tensor_t *y,
+                           char *err, size_t errsz)
 {
     int64_t shape[KE_MAX_RANK] = {g->n, g->m};
     for (int i = 0; i < g->nd; i++)
         shape[2 + i] = g->out[i];
+    if (pool) { /* pooled: floor(out / window) */
+        if (g->nd == 2)
+            shape[2] /= pool->kh;
+        shape[1 + g->nd] /= pool->kw;
+    }
     return ke_ops_set(y, KE_DT_F32, g->nd + 2, shape, err, errsz);
+}
+
+/* A fused MaxPool (ke_op.h "ke_pool": INTS, one window per spatial dim):
+ * 0 and *pool = NULL when absent, 0 and *pool = pl when it applies, -1
+ * when it is malformed or this Conv cannot take it. */
+static int fused_pool(const ke_node_info_t *node, const ke_conv_geom_t *g, ke_conv_pool_t *pl,
+                      const ke_conv_pool_t **pool)
+{
+    const int64_t *v = NULL;
+    int64_t n = ke_attr_ints(node->attrs, "ke_pool", &v);
+    *pool = NULL;
+    if (n < 0)
+        return ke_attr_type_of(node->attrs, "ke_pool") == KE_ATTR_UNDEF ? 0 : -1;
+    if (n != g->nd)
+        return -1;
+    pl->kh = g->nd == 2 ? v[0] : 1;
+    pl->kw = v[n - 1];
+    if (!ke_conv_pool_ok(g, pl))
+        return -1;
+    *pool = pl;
+    return 0;
 }
 
 ke_status_t ke_ops_conv_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
@@ -93,7 +121,11 @@ ke_status_t ke_ops_conv_infer(const ke_node_info_t *node, const ke_tensor_t *con
     ke_unparams_t ap;
     if (ke_ops_fused_act(node->attrs, &act, &ap))
         return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "unknown ke_act");
-    return set_out(&g, out[0], err, errsz);
+    ke_conv_pool_t pl;
+    const ke_conv_pool_t *pool;
+    if (fused_pool(node, &g, &pl, &pool))
+        return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "ke_pool does not fit this Conv");
+    return set_out(&g, pool, out[0], err, errsz);
 }
 
 ke_status_t ke_ops_conv_prepare(const ke_node_info_t *node, const ke_tensor_t *const *in,
@@ -139,9 +171,14 @@ ke_status_t ke_ops_conv_run(const ke_node_info_t *node, const void *state,
     ke_ops_fused_act(node->attrs, &act, &ap);
     if (g.n == 0)
         return KE_OK;
+    ke_conv_pool_t pl;
+    const ke_conv_pool_t *pool;
+    if (fused_pool(node, &g, &pl, &pool))
+        return ke_ops_fail(x->err, x->errsz, KE_ERR_UNSUPPORTED, "ke_pool does not fit this Conv");
     int64_t lanes = ke_conv_lanes(&g, x->pool ? x->n_threads : 1, x->scratch_bytes);
-    ke_conv_f32_mt(&g, in[0]->data, in[1]->data, B ? B->data : NULL, out[0]->data, x->scratch,
-                   lanes, x->pool, act, ap);
+    if (ke_conv_f32_level(ke_gemm_level_best(), &g, pool, in[0]->data, in[1]->data,
+                          B ? B->data : NULL, out[0]->data, x->scratch, lanes, x->pool, act, ap))
+        return ke_ops_fail(x->err, x->errsz, KE_ERR_INTERNAL, "Conv: no kernel level");
     return KE_OK;
 }
 
@@ -178,7 +215,7 @@ ke_status_t ke_ops_pool_infer(const ke_node_info_t *node, const ke_tensor_t *con
             if (g.dil[i] != 1)
                 return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "dilations on %s",
                                    node->op_type);
-    return set_out(&g, out[0], err, errsz);
+    return set_out(&g, NULL, out[0], err, errsz);
 }
 
 typedef struct pool_task {

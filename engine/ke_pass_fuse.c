@@ -4,9 +4,10 @@
  * LayerNormalization; Conv + BatchNormalization -> Conv with folded
  * weights; MatMul + bias Add -> MatMul with a bias input; Gemm/MatMul/Conv +
  * activation -> "ke_act"; Transposes around a batched MatMul ->
- * "ke_perm_a/b/y"; batched MatMul + Div/Mul by a constant -> "ke_alpha"
- * (these two only when the caller says every plan is for the CPU: the
- * CUDA backend hands such nodes to its CPU fallback).
+ * "ke_perm_a/b/y"; batched MatMul + Div/Mul by a constant -> "ke_alpha";
+ * Conv (+ act) + non-overlapping MaxPool -> Conv with "ke_pool" (these
+ * three only when the caller says every plan is for the CPU: the CUDA
+ * backend hands such nodes to its CPU fallback).
  * Every rewrite needs its target row in the op
  * table (MatMul bias and ke_act need rows flagged KE_OP_FUSE_ACT); when it
  * is missing the graph is left as it was. Replaced nodes are marked dead;
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ke_conv_direct.h"
 #include "ke_pass.h"
 
 typedef struct {
@@ -507,6 +509,118 @@ static ke_status_t fuse_matmul_scale(fctx_t *f) {
     return KE_OK;
 }
 
+/* ---- Conv + MaxPool ---------------------------------------------------- */
+/* value v's spatial dims (after N, C) when they are fixed; 0 otherwise */
+static int spatial(const ke_graph_t *g, int v, int nd, int64_t *dims) {
+    const ke_value_t *x = &g->vals[v];
+    if (x->t.rank != nd + 2) return 0;
+    for (int i = 0; i < nd; i++) {
+        if (x->dim_a[2 + i] != 0 || x->dim_c[2 + i] < 1) return 0;
+        dims[i] = x->dim_c[2 + i];
+    }
+    return 1;
+}
+
+/* attribute ints of length nd equal to `want` (absent: all `def`) */
+static int ints_are(const ke_node_t *n, const char *name, int nd, const int64_t *want,
+                    int64_t def) {
+    const int64_t *v = NULL;
+    int64_t k = ke_attr_ints(&n->attrset, name, &v);
+    if (k < 0) {
+        if (ke_attr_find(&n->attrset, name)) return 0;
+        for (int i = 0; i < nd; i++)
+            if ((want ? want[i] : def) != def) return 0;
+        return 1;
+    }
+    if (k != nd) return 0;
+    for (int i = 0; i < nd; i++)
+        if (v[i] != (want ? want[i] : def)) return 0;
+    return 1;
+}
+
+/* The Conv's geometry from its attributes and fixed value shapes; 0 when
+ * anything is unknown or uses auto_pad. */
+static int conv_geom_of(const ke_graph_t *g, const ke_node_t *c, ke_conv_geom_t *cg) {
+    memset(cg, 0, sizeof *cg);
+    if (c->n_in < 2 || !const_f32(g, c->in[1])) return 0;
+    const ke_tensor_t *w = &g->vals[c->in[1]].t;
+    int nd = w->rank - 2;
+    const char *ap = ke_attr_string(&c->attrset, "auto_pad", "NOTSET");
+    if (nd < 1 || nd > 2 || strcmp(ap, "NOTSET") != 0) return 0;
+    cg->nd = nd;
+    cg->group = ke_attr_int(&c->attrset, "group", 1);
+    cg->c = w->shape[1] * cg->group;
+    cg->m = w->shape[0];
+    cg->n = 1;
+    const int64_t *st = NULL, *dl = NULL, *pd = NULL;
+    int64_t nst = ke_attr_ints(&c->attrset, "strides", &st);
+    int64_t ndl = ke_attr_ints(&c->attrset, "dilations", &dl);
+    int64_t npd = ke_attr_ints(&c->attrset, "pads", &pd);
+    if ((nst >= 0 && nst != nd) || (ndl >= 0 && ndl != nd) || (npd >= 0 && npd != 2 * nd))
+        return 0;
+    for (int i = 0; i < nd; i++) {
+        cg->k[i] = w->shape[2 + i];
+        cg->stride[i] = nst >= 0 ? st[i] : 1;
+        cg->dil[i] = ndl >= 0 ? dl[i] : 1;
+        cg->pad_begin[i] = npd >= 0 ? pd[i] : 0;
+        cg->pad_end[i] = npd >= 0 ? pd[nd + i] : 0;
+    }
+    return cg->group >= 1 && spatial(g, c->in[0], nd, cg->in) &&
+           spatial(g, c->out[0], nd, cg->out);
+}
+
+/* MaxPool with window == stride, no pads/dilation, floor, no Indices,
+ * behind a direct-path Conv (+ activation) whose output nothing else reads
+ * -> the Conv with "ke_pool" (the pooled output written from cache).
+ * Only the CPU kernels know "ke_pool": a CPU-only fusion. */
+static ke_status_t fuse_conv_pool(fctx_t *f) {
+    ke_graph_t *g = f->g;
+    for (int pi = 0; pi < g->n_nodes; pi++) {
+        if (!is_op(g, pi, "MaxPool")) continue;
+        const ke_node_t *mp = &g->nodes[pi];
+        if (mp->n_in != 1 || mp->n_out < 1 || (mp->n_out > 1 && mp->out[1] >= 0)) continue;
+        int x = mp->in[0];
+        int ci = prod(g, x);
+        if (!is_op(g, ci, "Conv") || f->uses[x] != 1 || g->vals[x].is_output) continue;
+        const ke_node_t *c = &g->nodes[ci];
+        if (!c->def || !(c->def->flags & KE_OP_FUSE_ACT) || c->n_out != 1 || c->out[0] != x ||
+            ke_attr_find(&c->attrset, "ke_pool"))
+            continue;
+        ke_conv_geom_t cg;
+        if (!conv_geom_of(g, c, &cg)) continue;
+        const int nd = cg.nd;
+        const int64_t *ks = NULL;
+        if (ke_attr_ints(&mp->attrset, "kernel_shape", &ks) != nd) continue;
+        const char *ap = ke_attr_string(&mp->attrset, "auto_pad", "NOTSET");
+        if ((strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0) ||
+            ke_attr_int(&mp->attrset, "ceil_mode", 0) != 0 ||
+            ke_attr_int(&mp->attrset, "storage_order", 0) != 0 ||
+            !ints_are(mp, "strides", nd, ks, 1) || !ints_are(mp, "dilations", nd, NULL, 1))
+            continue;
+        const int64_t *pd = NULL;
+        int64_t npd = ke_attr_ints(&mp->attrset, "pads", &pd);
+        int padded = npd >= 0 && npd != 2 * nd;
+        for (int64_t i = 0; i < npd && !padded; i++) padded = pd[i] != 0;
+        if (padded) continue;
+        ke_conv_pool_t pl = {nd == 2 ? ks[0] : 1, ks[nd - 1]};
+        if (!ke_conv_pool_ok(&cg, &pl)) continue;
+        ke_attr_t at;
+        memset(&at, 0, sizeof at);
+        at.name = "ke_pool";
+        at.type = KE_ATTR_INTS;
+        at.ints = ks;
+        at.n = nd;
+        ke_status_t st = ke_graph_node_set_attr(g, ci, &at, NULL);
+        if (st != KE_OK) return st;
+        int y = g->nodes[pi].out[0];
+        g->nodes[ci].out[0] = y;
+        g->vals[y].producer = ci;
+        kill(g, pi);
+        if ((st = count_uses(f)) != KE_OK) return st;
+    }
+    return KE_OK;
+}
+
 ke_status_t ke_pass_fuse(ke_graph_t *g, int cpu_only, char *err, size_t errsz) {
     fctx_t f = {g, NULL};
     ke_status_t st = count_uses(&f);
@@ -515,6 +629,7 @@ ke_status_t ke_pass_fuse(ke_graph_t *g, int cpu_only, char *err, size_t errsz) {
     if (st == KE_OK) st = fuse_conv_bn(&f);
     if (st == KE_OK) st = fuse_matmul_bias(&f);
     if (st == KE_OK) st = fuse_act(&f);
+    if (st == KE_OK && cpu_only) st = fuse_conv_pool(&f);
     if (st == KE_OK && cpu_only) st = fuse_matmul_transpose(&f);
     if (st == KE_OK && cpu_only) st = fuse_matmul_scale(&f);
     free(f.uses);

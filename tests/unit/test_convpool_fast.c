@@ -3,7 +3,9 @@
  * of odd shapes, kernels, strides, dilations, pads and ceil mode (MAX must
  * match bit for bit, AVG within float rounding); the threaded Conv over
  * lanes and a real thread pool, with groups, strides, dilations, pads, 1x1
- * kernels and fused activations. */
+ * kernels and fused activations, at every tile-kernel level this CPU runs
+ * (ke_conv_f32_level forces each); and Conv with a fused MaxPool
+ * (ke_conv_pool_t) against the reference Conv + pooling. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -216,8 +218,8 @@ static void check_conv(ke_threadpool_t *tp, int nd, int64_t n, int64_t c, int64_
         /* every tile kernel level this CPU runs (the default took the best) */
         for (int lv = 0; lv < KE_GEMM_LEVEL_COUNT; lv++) {
             memset(Y1, 0xff, sizeof(float) * (size_t)ny);
-            int rc = ke_conv_f32_level((ke_gemm_level_t)lv, &g, X, W, B, Y1, scratch, lanes, tp,
-                                       act, ap);
+            int rc = ke_conv_f32_level((ke_gemm_level_t)lv, &g, NULL, X, W, B, Y1, scratch, lanes,
+                                       tp, act, ap);
             assert_int_equal(rc, ke_gemm_level_supported((ke_gemm_level_t)lv) ? 0 : -1);
             if (rc == 0)
                 assert_close(Y1, Y2, ny, 1e-4f, 1e-5f);
@@ -269,12 +271,115 @@ static void test_conv_threaded(void **st) {
     ke_threadpool_free(tp);
 }
 
+/* Conv (+ act) with a fused MaxPool (window = stride) at every level vs
+ * the reference Conv, activation and pooling one after the other. */
+static void check_conv_pool(ke_threadpool_t *tp, int nd, int64_t n, int64_t c, int64_t m,
+                            int64_t group, const int64_t *in, const int64_t *k, const int64_t *d,
+                            const int64_t *pb, const int64_t *pe, const int64_t *win,
+                            ke_unop_t act) {
+    ke_conv_geom_t g = {.nd = nd, .n = n, .c = c, .m = m, .group = group};
+    ke_conv_geom_t pg = {.nd = nd, .n = n, .c = m, .m = m, .group = 1};
+    int64_t ksz = 1, npo = 1;
+    for (int i = 0; i < nd; i++) {
+        g.in[i] = in[i];
+        g.k[i] = k[i];
+        g.stride[i] = 1;
+        g.dil[i] = d[i];
+        g.pad_begin[i] = pb[i];
+        g.pad_end[i] = pe[i];
+        ksz *= k[i];
+    }
+    assert_true(finish_geom(&g, 0));
+    for (int i = 0; i < nd; i++) {
+        pg.in[i] = g.out[i];
+        pg.k[i] = pg.stride[i] = win[i];
+        pg.dil[i] = 1;
+    }
+    assert_true(finish_geom(&pg, 0));
+    for (int i = 0; i < nd; i++)
+        npo *= pg.out[i];
+    const ke_conv_pool_t pl = {nd == 2 ? win[0] : 1, win[nd - 1]};
+    assert_true(ke_conv_pool_ok(&g, &pl));
+    int64_t nx = n * c * prod_in(&g), nw = m * (c / group) * ksz, ny = n * m * prod_out(&g);
+    int64_t np = n * m * npo;
+    float *X = malloc(sizeof(float) * (size_t)nx), *W = malloc(sizeof(float) * (size_t)nw);
+    float B[128];
+    float *Yc = malloc(sizeof(float) * (size_t)ny), *Y2 = malloc(sizeof(float) * (size_t)np);
+    float *Y1 = malloc(sizeof(float) * (size_t)np);
+    fill(X, nx, 21);
+    fill(W, nw, 22);
+    fill(B, m, 23);
+    const ke_unparams_t ap = {0.1f, 0};
+    ke_conv_ref(&g, X, W, B, Yc);
+    for (int64_t i = 0; i < ny; i++)
+        Yc[i] = ke_unary_ref(act, ap, Yc[i]);
+    ke_pool_ref(&pg, KE_POOL_MAX, 0, 2, Yc, Y2);
+    for (int64_t lanes = 1; lanes <= 3; lanes += 2) {
+        size_t sb = ke_conv_scratch_bytes(&g) * (size_t)lanes;
+        float *scratch = aligned_alloc(64, (sb + 64) / 64 * 64);
+        for (int lv = 0; lv < KE_GEMM_LEVEL_COUNT; lv++) {
+            memset(Y1, 0xff, sizeof(float) * (size_t)np);
+            int rc = ke_conv_f32_level((ke_gemm_level_t)lv, &g, &pl, X, W, B, Y1, scratch, lanes,
+                                       tp, act, ap);
+            assert_int_equal(rc, ke_gemm_level_supported((ke_gemm_level_t)lv) ? 0 : -1);
+            if (rc == 0)
+                assert_close(Y1, Y2, np, 1e-4f, 1e-5f);
+        }
+        free(scratch);
+    }
+    free(X);
+    free(W);
+    free(Yc);
+    free(Y1);
+    free(Y2);
+}
+
+static void test_conv_pool_fused(void **st) {
+    (void)st;
+    char err[128];
+    ke_threadpool_t *tp = ke_threadpool_new(2, err, sizeof err);
+    assert_non_null(tp);
+    const int64_t one[2] = {1, 1}, zero[2] = {0, 0}, w2[2] = {2, 2}, w32[2] = {3, 2};
+    const int64_t in28[2] = {28, 28}, in14[2] = {14, 14}, in9x7[2] = {9, 7}, k3[2] = {3, 3};
+    const int64_t k1[2] = {1, 1}, d21[2] = {2, 1}, p12[2] = {1, 2};
+    /* the CNN's two layers; odd sizes (floor drops the last row/column),
+     * partial channel blocks, groups, dilation, a 3x2 window, 1x1 kernel
+     * with pads, activations before the max, and 1-D */
+    check_conv_pool(tp, 2, 3, 1, 8, 1, in28, k3, one, one, one, w2, KE_UN_RELU);
+    check_conv_pool(tp, 2, 3, 8, 16, 1, in14, k3, one, one, one, w2, KE_UN_RELU);
+    check_conv_pool(tp, 2, 2, 6, 10, 2, in9x7, k3, d21, p12, one, w2, KE_UN_NONE);
+    check_conv_pool(tp, 2, 2, 3, 5, 1, in9x7, k3, one, one, zero, w32, KE_UN_TANH);
+    check_conv_pool(NULL, 2, 2, 4, 7, 1, in9x7, k1, one, one, one, w2, KE_UN_GELU);
+    const int64_t in1[1] = {19}, kk[1] = {5}, p3[1] = {3}, w3[1] = {3};
+    check_conv_pool(tp, 1, 2, 4, 9, 1, in1, kk, one, p3, one, w3, KE_UN_LEAKY_RELU);
+    /* what the direct path cannot take is refused */
+    ke_conv_geom_t g = {.nd = 2, .n = 1, .c = 4, .m = 4, .group = 1};
+    for (int i = 0; i < 2; i++) {
+        g.in[i] = 6;
+        g.k[i] = 1;
+        g.stride[i] = 1;
+        g.dil[i] = 1;
+    }
+    assert_true(finish_geom(&g, 0));
+    const ke_conv_pool_t p2 = {2, 2}, big = {7, 2};
+    assert_false(ke_conv_pool_ok(&g, &p2)); /* plain 1x1 */
+    g.k[0] = g.k[1] = 3;
+    assert_true(finish_geom(&g, 0));
+    assert_true(ke_conv_pool_ok(&g, &p2));
+    assert_false(ke_conv_pool_ok(&g, &big)); /* window over the output */
+    g.stride[0] = 2;
+    assert_true(finish_geom(&g, 0));
+    assert_false(ke_conv_pool_ok(&g, &p2)); /* strided */
+    ke_threadpool_free(tp);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pool_2d_grid),
         cmocka_unit_test(test_pool_1d_3d_lp),
         cmocka_unit_test(test_pool_known_values),
         cmocka_unit_test(test_conv_threaded),
+        cmocka_unit_test(test_conv_pool_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
  * Steps 1's borders and 2 are done once per lane while the group stays the
  * same. Same results as the im2col + sgemm path up to summation order. */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ke_conv_direct.h"
@@ -70,7 +71,7 @@ static int64_t up16(int64_t n) {
  * reads past OH * Wp), packed weights, packed bias, the wide output of one
  * channel block, tap offsets (int64: two floats each). */
 typedef struct dparts {
-    int64_t xin, wpk, bias, wide, off;
+    int64_t xin, wpk, bias, wide, off, hm;
 } dparts_t;
 
 static void dparts_of(const dgeom_t *d, dparts_t *p) {
@@ -80,6 +81,7 @@ static void dparts_of(const dgeom_t *d, dparts_t *p) {
     p->bias = up16(mgp);
     p->wide = up16(KE_CONV_TILE_MB_MAX * d->P);
     p->off = up16(2 * d->taps);
+    p->hm = up16(d->OH * d->Wp / 2 + 16); /* fused 2x2 pool's pairs */
 }
 
 size_t ke_conv_direct_scratch_bytes(const ke_conv_geom_t *g) {
@@ -89,7 +91,7 @@ size_t ke_conv_direct_scratch_bytes(const ke_conv_geom_t *g) {
     dgeom_of(g, &t, &d);
     dparts_t p;
     dparts_of(&d, &p);
-    return (size_t)(p.xin + p.wpk + p.bias + p.wide + p.off) * sizeof(float);
+    return (size_t)(p.xin + p.wpk + p.bias + p.wide + p.off + p.hm) * sizeof(float);
 }
 
 /* Padded-input borders, tap offsets, packed weights and bias of group gr:
@@ -117,56 +119,88 @@ static void unit_setup(const ke_conv_geom_t *g, const dgeom_t *d, const ke_conv_
     (void)g;
 }
 
-/* Valid columns of one wide channel plane into Y's plane. */
-static void store_plane(const dgeom_t *d, const float *restrict src, float *restrict dst,
-                        int relu) {
-    for (int64_t r = 0; r < d->OH; r++) {
-        const float *restrict s = src + r * d->Wp;
-        float *restrict o = dst + r * d->OW;
-        if (relu)
-            for (int64_t c = 0; c < d->OW; c++)
-                o[c] = s[c] > 0.0f ? s[c] : 0.0f;
-        else
-            for (int64_t c = 0; c < d->OW; c++)
-                o[c] = s[c];
+/* Pooled rows are short (7 or 14 for the CNN): they are written in
+ * fixed chunks of PV floats (loops the compiler turns into one vector op);
+ * a row shorter than PV writes PV anyway, spilling into the rows after it
+ * (rewritten right after), unless that would run past the plane's end. */
+#define PV 8
+
+typedef float pv_t __attribute__((vector_size(PV * sizeof(float))));
+typedef int32_t pvi_t __attribute__((vector_size(PV * sizeof(float))));
+
+static inline float max2(float a, float b) {
+    return b > a ? b : a;
+}
+
+/* max2 lane by lane, as a bit select (C has no vector ?:) */
+static inline pv_t vmax2(pv_t a, pv_t b) {
+    const pvi_t m = b > a;
+    return (pv_t)((m & (pvi_t)b) | (~m & (pvi_t)a));
+}
+
+/* o[c] = act(max(a[c], b[c])), or act(a[c]) when b is NULL, for c < w
+ * (chunks of PV; may write up to o[PV - 1] when spill, may read up to
+ * a[PV - 1], b[PV - 1]) */
+static inline void row_out(float *restrict o, const float *restrict a, const float *restrict b,
+                           int64_t w, int relu, int spill) {
+    int64_t c = 0;
+    if (w >= PV || spill) {
+        const pv_t zero = {0};
+        for (; c < w; c += PV) {
+            if (c + PV > w && w >= PV)
+                c = w - PV; /* last chunk ends at the row's end */
+            pv_t v, vb;
+            memcpy(&v, a + c, sizeof v);
+            if (b) {
+                memcpy(&vb, b + c, sizeof vb);
+                v = vmax2(v, vb);
+            }
+            if (relu)
+                v = vmax2(zero, v);
+            memcpy(o + c, &v, sizeof v);
+        }
+        return;
+    }
+    for (; c < w; c++) {
+        float v = b ? max2(a[c], b[c]) : a[c];
+        o[c] = relu ? max2(0.0f, v) : v;
     }
 }
 
+/* Valid columns of one wide channel plane into Y's plane. */
+static void store_plane(const dgeom_t *d, const float *restrict src, float *restrict dst,
+                        int relu) {
+    for (int64_t r = 0; r < d->OH; r++)
+        row_out(dst + r * d->OW, src + r * d->Wp, NULL, d->OW, relu, (d->OH - r) * d->OW >= PV);
+}
+
 /* Max over kh x kw windows (stride = window) of one wide channel plane
- * into Y's pooled plane; ReLU after the max when relu. */
+ * into Y's pooled plane; ReLU after the max when relu. 2x2 over even Wp:
+ * pairs along the whole plane in one long loop into hm (a wide row of Wp
+ * holds Wp / 2 pairs, so pair k of the plane is hm[k]), then the max of
+ * two hm rows per output row. hm holds OH * Wp / 2 + PV floats. */
 static void pool_plane(const dgeom_t *d, const ke_conv_pool_t *pl, const float *restrict src,
-                       float *restrict dst, int relu) {
+                       float *restrict dst, float *restrict hm, int relu) {
     const int64_t poh = d->OH / pl->kh, pow_ = d->OW / pl->kw;
+    if (pl->kh == 2 && pl->kw == 2 && d->Wp % 2 == 0) {
+        const int64_t hw = d->Wp / 2, n = 2 * poh * hw;
+        for (int64_t k = 0; k < n; k++)
+            hm[k] = max2(src[2 * k], src[2 * k + 1]);
+        for (int64_t r = 0; r < poh; r++)
+            row_out(dst + r * pow_, hm + 2 * r * hw, hm + (2 * r + 1) * hw, pow_, relu,
+                    (poh - r) * pow_ >= PV);
+        return;
+    }
     for (int64_t r = 0; r < poh; r++) {
         float *restrict o = dst + r * pow_;
         const float *restrict r0 = src + r * pl->kh * d->Wp;
-        if (pl->kh == 2 && pl->kw == 2) {
-            const float *restrict r1 = r0 + d->Wp;
-            for (int64_t c = 0; c < pow_; c++) {
-                float a = -INFINITY, v;
-                v = r0[2 * c];
-                a = v > a ? v : a;
-                v = r0[2 * c + 1];
-                a = v > a ? v : a;
-                v = r1[2 * c];
-                a = v > a ? v : a;
-                v = r1[2 * c + 1];
-                o[c] = v > a ? v : a;
-            }
-        } else {
-            for (int64_t c = 0; c < pow_; c++) {
-                float a = -INFINITY;
-                for (int64_t i = 0; i < pl->kh; i++)
-                    for (int64_t j = 0; j < pl->kw; j++) {
-                        float v = r0[i * d->Wp + c * pl->kw + j];
-                        a = v > a ? v : a;
-                    }
-                o[c] = a;
-            }
+        for (int64_t c = 0; c < pow_; c++) {
+            float a = -INFINITY;
+            for (int64_t i = 0; i < pl->kh; i++)
+                for (int64_t j = 0; j < pl->kw; j++)
+                    a = max2(a, r0[i * d->Wp + c * pl->kw + j]);
+            o[c] = relu ? (a > 0.0f ? a : 0.0f) : a;
         }
-        if (relu)
-            for (int64_t c = 0; c < pow_; c++)
-                o[c] = o[c] > 0.0f ? o[c] : 0.0f;
     }
 }
 
@@ -185,6 +219,7 @@ void ke_conv_direct_unit(const ke_conv_geom_t *g, const ke_conv_tile_t *tk, cons
     float *bpk = wpk + pt.wpk;
     float *wide = bpk + pt.bias;
     int64_t *off = (int64_t *)(void *)(wide + pt.wide);
+    float *hm = wide + pt.wide + pt.off;
     const int mb = tk->mb, pb = tk->pb;
     const int64_t mblocks = (d.mg + mb - 1) / mb;
     const int64_t P = d.OH * d.Wp; /* wide positions to compute */
@@ -226,7 +261,7 @@ void ke_conv_direct_unit(const ke_conv_geom_t *g, const ke_conv_tile_t *tk, cons
             } else {
                 if (act != KE_UN_NONE && !relu)
                     ke_unary_f32(act, actp, wm, wm, P);
-                pool_plane(&d, pool, wm, yb + m * ysz, relu);
+                pool_plane(&d, pool, wm, yb + m * ysz, hm, relu);
             }
         }
         if (!pool && act != KE_UN_NONE && !relu)

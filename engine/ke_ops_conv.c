@@ -200,7 +200,7 @@ int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_byt
     size_t lb = ke_conv_scratch_bytes(g);
     if (lb && (int64_t)(scratch_bytes / lb) < lanes)
         lanes = (int64_t)(scratch_bytes / lb);
-    if (lanes > 1 && openblas_get_num_threads() > 1) {
+    if (lanes > 1 && (is_pointwise(g) || !ke_conv_direct_ok(g)) && openblas_get_num_threads() > 1) {
         /* OpenBLAS threads a GEMM above ~2^18 multiply-adds (its
          * GEMM_MULTITHREAD_THRESHOLD): such units run one at a time on the
          * calling thread with OpenBLAS's own threads instead of

@@ -1,12 +1,15 @@
-/* ke_ops_conv_direct: stride-1 2-D (and 1-D) convolution without im2col,
- * for layers with a short reduction (c/group * kernel taps <=
+/* ke_ops_conv_direct: 2-D (and 1-D) convolution without im2col, for
+ * layers with a short reduction (c/group * kernel taps <=
  * KE_CONV_DIRECT_MAX_K), where im2col's copy costs more than the GEMM.
  *
  * One (image, group) unit at a time:
- *  1. the group's input channels are copied into a zero-padded buffer
- *     (rows of Wp = W + pads), so that for stride 1 every kernel tap is a
- *     constant offset into it and the output, computed "wide" (OH rows of
- *     Wp columns, the last Wp - OW of each row discarded), is one long run;
+ *  1. the group's input channels are copied into a zero-padded buffer,
+ *     split by stride phase: channel c, phase (py, px) holds the padded
+ *     input at rows hq * sh + py, columns wq * sw + px (one phase at stride
+ *     1: the padded input itself). Each plane is Hq x Wq, where Wq = OW +
+ *     (kw - 1) * dw / sw, so every kernel tap is a constant offset into
+ *     one phase plane and the output, computed "wide" (OH rows of Wq
+ *     columns, the last Wq - OW of each row discarded), is one long run;
  *  2. weights (and the bias) are packed [channel block][tap][mb];
  *  3. for each block of mb output channels and pb wide output positions,
  *     the level's tile kernel (ke_conv_tile.h: AVX-512F, AVX2+FMA or
@@ -23,8 +26,12 @@
 #include "ke_conv_geom.h"
 
 typedef struct dgeom {
-    int64_t cg, mg, kh, kw, dh, dw, ph, pw;
-    int64_t H, W, OH, OW, Hp, Wp, plane, P, taps;
+    int64_t cg, mg, kh, kw, dh, dw, sh, sw, ph, pw;
+    int64_t H, W, OH, OW;
+    int64_t Hp, Wp;  /* a phase plane's rows and columns (Hq, Wq above) */
+    int64_t plane;   /* floats per phase plane */
+    int64_t cplane;  /* floats per channel: sh * sw phase planes */
+    int64_t P, taps; /* wide positions (+ slack), reduction length */
 } dgeom_t;
 
 static void dgeom_of(const ke_conv_geom_t *g, const ke_g3_t *t, dgeom_t *d) {
@@ -38,13 +45,18 @@ static void dgeom_of(const ke_conv_geom_t *g, const ke_g3_t *t, dgeom_t *d) {
     d->pw = t->pb[2];
     d->H = t->in[1];
     d->W = t->in[2];
+    d->sh = t->s[1];
+    d->sw = t->s[2];
     d->OH = t->out[1];
     d->OW = t->out[2];
-    /* stride 1: OW = W + pads - span + 1, so Wp = OW + span - 1 covers
-     * the input plus both pads (ceil-free, the end pad may be cut short) */
-    d->Wp = d->OW + (d->kw - 1) * d->dw;
-    d->Hp = d->OH + (d->kh - 1) * d->dh;
+    /* output column ow, tap b reads padded column ow * sw + b * dw: phase
+     * (b * dw) % sw, phase column ow + (b * dw) / sw (so at stride 1, Wp =
+     * OW + span - 1 covers the input plus both pads; the end pad may be cut
+     * short) */
+    d->Wp = d->OW + (d->kw - 1) * d->dw / d->sw;
+    d->Hp = d->OH + (d->kh - 1) * d->dh / d->sh;
     d->plane = d->Hp * d->Wp;
+    d->cplane = d->sh * d->sw * d->plane;
     /* wide positions, rounded up to whole tiles of any level */
     d->P = d->OH * d->Wp + KE_CONV_TILE_PB_MAX;
     d->taps = d->cg * d->kh * d->kw;
@@ -53,9 +65,6 @@ static void dgeom_of(const ke_conv_geom_t *g, const ke_g3_t *t, dgeom_t *d) {
 int ke_conv_direct_ok(const ke_conv_geom_t *g) {
     if (g->nd > 2)
         return 0;
-    for (int i = 0; i < g->nd; i++)
-        if (g->stride[i] != 1)
-            return 0;
     int64_t taps = g->c / g->group;
     for (int i = 0; i < g->nd; i++)
         taps *= g->k[i];
@@ -76,7 +85,7 @@ typedef struct dparts {
 
 static void dparts_of(const dgeom_t *d, dparts_t *p) {
     const int64_t mgp = d->mg + KE_CONV_TILE_MB_MAX; /* any level's blocks */
-    p->xin = up16(d->cg * d->plane + d->P + KE_CONV_TILE_PB_MAX);
+    p->xin = up16(d->cg * d->cplane + d->P + KE_CONV_TILE_PB_MAX);
     p->wpk = up16(mgp * d->taps);
     p->bias = up16(mgp);
     p->wide = up16(KE_CONV_TILE_MB_MAX * d->P);
@@ -107,7 +116,9 @@ static void unit_setup(const ke_conv_geom_t *g, const dgeom_t *d, const ke_conv_
     for (int64_t c = 0; c < d->cg; c++)
         for (int64_t a = 0; a < d->kh; a++)
             for (int64_t b = 0; b < d->kw; b++)
-                off[tp++] = c * d->plane + a * d->dh * d->Wp + b * d->dw;
+                off[tp++] = c * d->cplane +
+                            ((a * d->dh) % d->sh * d->sw + (b * d->dw) % d->sw) * d->plane +
+                            (a * d->dh) / d->sh * d->Wp + (b * d->dw) / d->sw;
     for (int64_t blk = 0; blk < mblocks; blk++)
         for (int64_t k = 0; k < d->taps; k++)
             for (int m = 0; m < mb; m++) {
@@ -132,11 +143,10 @@ static inline float max2(float a, float b) {
     return b > a ? b : a;
 }
 
-/* max2 lane by lane, as a bit select (C has no vector ?:) */
-static inline pv_t vmax2(pv_t a, pv_t b) {
-    const pvi_t m = b > a;
-    return (pv_t)((m & (pvi_t)b) | (~m & (pvi_t)a));
-}
+/* max2 lane by lane, as a bit select (C has no vector ?:); a macro, as
+ * a function taking vectors by value would change the ABI on targets
+ * without wide registers (-Wpsabi) */
+#define VMAX2(A, B) ((pv_t)(((pvi_t)((B) > (A)) & (pvi_t)(B)) | (~(pvi_t)((B) > (A)) & (pvi_t)(A))))
 
 /* o[c] = act(max(a[c], b[c])), or act(a[c]) when b is NULL, for c < w
  * (chunks of PV; may write up to o[PV - 1] when spill, may read up to
@@ -153,10 +163,10 @@ static inline void row_out(float *restrict o, const float *restrict a, const flo
             memcpy(&v, a + c, sizeof v);
             if (b) {
                 memcpy(&vb, b + c, sizeof vb);
-                v = vmax2(v, vb);
+                v = VMAX2(v, vb);
             }
             if (relu)
-                v = vmax2(zero, v);
+                v = VMAX2(zero, v);
             memcpy(o + c, &v, sizeof v);
         }
         return;
@@ -204,6 +214,49 @@ static void pool_plane(const dgeom_t *d, const ke_conv_pool_t *pl, const float *
     }
 }
 
+/* First index q >= 0 with q * s + ph - pad in [0, n), and one past the
+ * last (clipped to [0, qn)). */
+static void phase_range(int64_t n, int64_t s, int64_t ph, int64_t pad, int64_t qn, int64_t *q0,
+                        int64_t *q1) {
+    int64_t lo = pad - ph; /* q * s >= lo */
+    *q0 = lo > 0 ? (lo + s - 1) / s : 0;
+    int64_t hi = n - 1 + pad - ph; /* q * s <= hi */
+    *q1 = hi < 0 ? 0 : hi / s + 1;
+    if (*q1 > qn)
+        *q1 = qn;
+    if (*q0 > *q1)
+        *q0 = *q1;
+}
+
+/* 1 when some tap k < kn (dilation dl) reads phase ph at stride s (a
+ * kernel narrower than the stride leaves phases unread) */
+static int phase_used(int64_t kn, int64_t dl, int64_t s, int64_t ph) {
+    for (int64_t k = 0; k < kn && k < s; k++)
+        if (k * dl % s == ph)
+            return 1;
+    return 0;
+}
+
+/* Phase plane (py, px) of one channel x (H x W) into dst (Hp x Wp): the
+ * positions inside the input only (the zero border is left alone). */
+static void fill_phase(const dgeom_t *d, const float *restrict x, float *restrict dst, int64_t py,
+                       int64_t px) {
+    int64_t r0, r1, c0, c1;
+    phase_range(d->H, d->sh, py, d->ph, d->Hp, &r0, &r1);
+    phase_range(d->W, d->sw, px, d->pw, d->Wp, &c0, &c1);
+    if (c1 <= c0)
+        return;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *restrict src = x + (r * d->sh + py - d->ph) * d->W + (c0 * d->sw + px - d->pw);
+        float *restrict o = dst + r * d->Wp + c0;
+        if (d->sw == 1)
+            memcpy(o, src, sizeof(float) * (size_t)(c1 - c0));
+        else
+            for (int64_t c = 0; c < c1 - c0; c++)
+                o[c] = src[c * d->sw];
+    }
+}
+
 void ke_conv_direct_unit(const ke_conv_geom_t *g, const ke_conv_tile_t *tk, const float *X,
                          const float *W, const float *bias, float *Y, int64_t n, int64_t gr,
                          float *scratch, int setup, const ke_conv_pool_t *pool, ke_unop_t act,
@@ -231,18 +284,12 @@ void ke_conv_direct_unit(const ke_conv_geom_t *g, const ke_conv_tile_t *tk, cons
     if (setup)
         unit_setup(g, &d, tk, W, bias, gr, xp, wpk, bpk, off, pt.xin);
     /* 1. the padded input's interior (the borders stay zero) */
-    for (int64_t c = 0; c < d.cg; c++)
-        for (int64_t h = 0; h < d.H; h++) {
-            int64_t hp = h + d.ph;
-            if (hp >= d.Hp)
-                break;
-            int64_t w0 = d.pw, len = d.W;
-            if (w0 + len > d.Wp)
-                len = d.Wp - w0;
-            if (len > 0)
-                memcpy(xp + c * d.plane + hp * d.Wp + w0, xg + (c * d.H + h) * d.W,
-                       sizeof(float) * (size_t)len);
-        }
+    for (int64_t py = 0; py < d.sh; py++)
+        for (int64_t px = 0; px < d.sw; px++)
+            if (phase_used(d.kh, d.dh, d.sh, py) && phase_used(d.kw, d.dw, d.sw, px))
+                for (int64_t c = 0; c < d.cg; c++)
+                    fill_phase(&d, xg + c * d.H * d.W,
+                               xp + c * d.cplane + (py * d.sw + px) * d.plane, py, px);
     /* 3. tiles into the wide output of the block, 4. valid columns out
      * (through the pool when fused) */
     const int relu = act == KE_UN_RELU;

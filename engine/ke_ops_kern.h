@@ -212,9 +212,10 @@ void ke_conv_f32_mt(const ke_conv_geom_t *g, const float *X, const float *W, con
  * scratch_bytes holds), 1 when OpenBLAS would thread each unit itself. */
 int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_bytes);
 
-/* Direct stride-1 path (ke_ops_conv_direct.c), taken by ke_conv_f32* for
- * 1-D/2-D stride-1 layers whose reduction (c/group * taps) is at most
- * KE_CONV_DIRECT_MAX_K: no im2col. ke_conv_scratch_bytes() covers it. */
+/* Direct path (ke_ops_conv_direct.c), taken by ke_conv_f32* for 1-D/2-D
+ * layers (any stride) whose reduction (c/group * taps) is at most
+ * KE_CONV_DIRECT_MAX_K and that are not plain 1x1: no im2col.
+ * ke_conv_scratch_bytes() covers it. */
 #define KE_CONV_DIRECT_MAX_K 576
 int ke_conv_direct_ok(const ke_conv_geom_t *g);
 size_t ke_conv_direct_scratch_bytes(const ke_conv_geom_t *g);

@@ -265,6 +265,17 @@ static void test_conv_threaded(void **st) {
         const int64_t in1s[1] = {19}, k5[1] = {5}, p3[1] = {3};
         check_conv(p, 1, 2, 4, 9, 1, in1s, k5, one, two, p3, one, KE_UN_GELU);
         check_conv(p, 2, 2, 72, 8, 1, in9x7, k3, one, one, one, one, KE_UN_NONE);
+        /* strided, direct path (stride phases): even/odd sizes, pads cut
+         * short, stride over the kernel, dilation; and im2col (long) */
+        const int64_t in8x9[2] = {8, 9}, s22[2] = {2, 2}, s32[2] = {3, 2}, p10[2] = {1, 0};
+        const int64_t k5x2[2] = {5, 2}, in13[2] = {13, 12};
+        check_conv(p, 2, 3, 4, 9, 1, in8x9, k3, s22, one, one, one, KE_UN_RELU);
+        check_conv(p, 2, 2, 3, 17, 1, in13, k5x2, s32, d21, p12, p10, KE_UN_NONE);
+        check_conv(p, 2, 2, 4, 6, 2, in13, k23, s32, one, zero, one, KE_UN_SIGMOID);
+        check_conv(p, 2, 2, 5, 8, 1, in13, k1, s32, one, one, zero, KE_UN_NONE);
+        check_conv(p, 2, 2, 72, 8, 1, in13, k3, s22, one, one, one, KE_UN_RELU);
+        const int64_t s2[1] = {2};
+        check_conv(p, 1, 3, 3, 10, 1, in1s, k5, s2, two, p3, zero, KE_UN_NONE);
         const int64_t in3[3] = {4, 5, 3}, k3d[3] = {2, 2, 2};
         check_conv(p, 3, 3, 2, 2, 1, in3, k3d, one, one, one, zero, KE_UN_NONE);
     }
@@ -274,16 +285,16 @@ static void test_conv_threaded(void **st) {
 /* Conv (+ act) with a fused MaxPool (window = stride) at every level vs
  * the reference Conv, activation and pooling one after the other. */
 static void check_conv_pool(ke_threadpool_t *tp, int nd, int64_t n, int64_t c, int64_t m,
-                            int64_t group, const int64_t *in, const int64_t *k, const int64_t *d,
-                            const int64_t *pb, const int64_t *pe, const int64_t *win,
-                            ke_unop_t act) {
+                            int64_t group, const int64_t *in, const int64_t *k, const int64_t *st,
+                            const int64_t *d, const int64_t *pb, const int64_t *pe,
+                            const int64_t *win, ke_unop_t act) {
     ke_conv_geom_t g = {.nd = nd, .n = n, .c = c, .m = m, .group = group};
     ke_conv_geom_t pg = {.nd = nd, .n = n, .c = m, .m = m, .group = 1};
     int64_t ksz = 1, npo = 1;
     for (int i = 0; i < nd; i++) {
         g.in[i] = in[i];
         g.k[i] = k[i];
-        g.stride[i] = 1;
+        g.stride[i] = st[i];
         g.dil[i] = d[i];
         g.pad_begin[i] = pb[i];
         g.pad_end[i] = pe[i];
@@ -345,13 +356,15 @@ static void test_conv_pool_fused(void **st) {
     /* the CNN's two layers; odd sizes (floor drops the last row/column),
      * partial channel blocks, groups, dilation, a 3x2 window, 1x1 kernel
      * with pads, activations before the max, and 1-D */
-    check_conv_pool(tp, 2, 3, 1, 8, 1, in28, k3, one, one, one, w2, KE_UN_RELU);
-    check_conv_pool(tp, 2, 3, 8, 16, 1, in14, k3, one, one, one, w2, KE_UN_RELU);
-    check_conv_pool(tp, 2, 2, 6, 10, 2, in9x7, k3, d21, p12, one, w2, KE_UN_NONE);
-    check_conv_pool(tp, 2, 2, 3, 5, 1, in9x7, k3, one, one, zero, w32, KE_UN_TANH);
-    check_conv_pool(NULL, 2, 2, 4, 7, 1, in9x7, k1, one, one, one, w2, KE_UN_GELU);
+    check_conv_pool(tp, 2, 3, 1, 8, 1, in28, k3, one, one, one, one, w2, KE_UN_RELU);
+    check_conv_pool(tp, 2, 3, 8, 16, 1, in14, k3, one, one, one, one, w2, KE_UN_RELU);
+    check_conv_pool(tp, 2, 2, 6, 10, 2, in9x7, k3, one, d21, p12, one, w2, KE_UN_NONE);
+    check_conv_pool(tp, 2, 2, 3, 5, 1, in9x7, k3, one, one, one, zero, w32, KE_UN_TANH);
+    check_conv_pool(NULL, 2, 2, 4, 7, 1, in9x7, k1, one, one, one, one, w2, KE_UN_GELU);
+    const int64_t s2[2] = {2, 2}, in17[2] = {17, 18};
+    check_conv_pool(tp, 2, 2, 3, 9, 1, in17, k3, s2, one, one, zero, w2, KE_UN_RELU);
     const int64_t in1[1] = {19}, kk[1] = {5}, p3[1] = {3}, w3[1] = {3};
-    check_conv_pool(tp, 1, 2, 4, 9, 1, in1, kk, one, p3, one, w3, KE_UN_LEAKY_RELU);
+    check_conv_pool(tp, 1, 2, 4, 9, 1, in1, kk, one, one, p3, one, w3, KE_UN_LEAKY_RELU);
     /* what the direct path cannot take is refused */
     ke_conv_geom_t g = {.nd = 2, .n = 1, .c = 4, .m = 4, .group = 1};
     for (int i = 0; i < 2; i++) {
@@ -369,7 +382,14 @@ static void test_conv_pool_fused(void **st) {
     assert_false(ke_conv_pool_ok(&g, &big)); /* window over the output */
     g.stride[0] = 2;
     assert_true(finish_geom(&g, 0));
-    assert_false(ke_conv_pool_ok(&g, &p2)); /* strided */
+    assert_true(ke_conv_pool_ok(&g, &p2)); /* strided: phases */
+    g.nd = 3;
+    g.in[2] = 4;
+    g.k[2] = 1;
+    g.stride[2] = 1;
+    g.dil[2] = 1;
+    assert_true(finish_geom(&g, 0));
+    assert_false(ke_conv_pool_ok(&g, &p2)); /* 3-D */
     ke_threadpool_free(tp);
 }
 

@@ -3,71 +3,21 @@
 #include "kf_worker.h"
 
 #include <inttypes.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "kf_consumer.h"
-#include "kf_models.h"
-#include "kf_offsets.h"
-#include "kf_result_producer.h"
-#include "kf_worker_model.h"
+#include "kf_worker_chunks.h"
+#include "kf_worker_internal.h"
+#include "kf_worker_txn.h"
 
-typedef struct kf_wsplit kf_wsplit_t;
-
-/* One job between the consumer thread and its result. */
-typedef struct kf_wjob {
-    kf_batch_job_t bj;
-    rd_kafka_message_t *msg; /* owned; tensor data points into it */
-    kf_request_t *req;       /* owned */
-    kf_model_ref_t *ref;     /* holds the model version */
-    int64_t t0_us;           /* consumed at (monotonic), for e2e latency */
-    kf_wsplit_t *split;      /* owned; set when the job has more rows than max_batch */
-} kf_wjob_t;
-
-/* A job with more rows than its model's max_batch runs as chunks of at most
- * max_batch rows (queued together, in order, so they fill consecutive
- * batches and may share the last one with other jobs). Every chunk's
- * output rows are copied into `out`; the job's one result is produced when
- * the last chunk is back, so its input offset is acked only by a result
- * that holds every chunk. All chunks come back on the version's engine
- * thread, one at a time: no locking. */
-struct kf_wsplit {
-    size_t n_chunks, left, chunk_rows;
-    kf_batch_job_t *chunks;     /* n_chunks; chunk.user = the kf_wjob_t */
-    void *out[KF_BATCH_MAX_IO]; /* rows * out row_bytes each */
-    kf_status_t status;         /* first failure wins */
-    char err[300];
-    kf_batch_info_t info; /* batch_rows = largest batch, queue_us = first
-                           * chunk's, compute_us = sum over chunks */
-};
-
-static int64_t mono_us(void) {
+int64_t kf_worker_mono_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
-
-struct kf_worker {
-    kf_worker_params_t p;
-    char worker_id[128];
-    kf_offsets_t *offs;
-    kf_result_producer_t *rp;
-    kf_consumer_t *c;
-    kf_models_t *models;
-    kf_buf_t enc;       /* consumer thread: error results */
-    pthread_mutex_t mu; /* guards st, mvs */
-    kf_worker_stats_t st;
-    kf_mv_t *mvs;                  /* every payload not yet destroyed */
-    kf_model_batching_t *batching; /* per-model overrides (guarded by mu) */
-    size_t n_batching;
-    atomic_long live; /* jobs queued or running (pushed, not yet freed) */
-    char txn_id[320]; /* exactly-once: transactional.id */
-};
 
 kf_worker_params_t kf_worker_default_params(void) {
     kf_worker_params_t p;
@@ -205,19 +155,10 @@ static void reject(kf_worker_t *w, rd_kafka_message_t *m, kf_request_t *req, con
     rd_kafka_message_destroy(m);
 }
 
-static void split_free(kf_wsplit_t *sp) {
-    if (!sp)
-        return;
-    for (int i = 0; i < KF_BATCH_MAX_IO; i++)
-        free(sp->out[i]);
-    free(sp->chunks);
-    free(sp);
-}
-
 static void job_free(kf_wjob_t *j) {
     kf_worker_t *w = ((kf_mv_t *)kf_model_ref_payload(j->ref))->owner;
     atomic_fetch_sub(&w->live, 1);
-    split_free(j->split);
+    kf_wsplit_free(j->split);
     kf_request_free(j->req);
     rd_kafka_message_destroy(j->msg);
     kf_models_release(j->ref);
@@ -233,9 +174,8 @@ static void count_batch(kf_worker_t *w, size_t rows) {
     pthread_mutex_unlock(&w->mu);
 }
 
-/* Engine thread: the result of job j (all of its rows) and its release. */
-static void job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, const void *const *out,
-                       const kf_batch_info_t *info, const char *err) {
+void kf_worker_job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, const void *const *out,
+                          const kf_batch_info_t *info, const char *err) {
     kf_mv_t *mv = kf_model_ref_payload(j->ref);
     kf_result_t r;
     base_result(w, j->msg, j->req, &r);
@@ -265,39 +205,12 @@ static void job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, const v
         r.error = err;
     }
     send_encoded(w, &mv->enc, &r, j->msg, out_topic(w, j->req), 1);
-    int64_t lat = mono_us() - j->t0_us;
+    int64_t lat = kf_worker_mono_us() - j->t0_us;
     kf_wmetrics_job(w->p.metrics, mv->name, kf_result_status_name(r.status),
                     status == KF_OK ? r.queue_us : -1, status == KF_OK ? r.compute_us : -1, lat);
     if (w->p.on_job && status == KF_OK)
         w->p.on_job(w->p.on_job_user, r.queue_us, r.compute_us, lat);
     job_free(j);
-}
-
-/* Engine thread: one chunk of a split job is back. */
-static void chunk_done(kf_worker_t *w, kf_wjob_t *j, kf_batch_job_t *chunk, kf_status_t status,
-                       const void *const *out, const kf_batch_info_t *info, const char *err) {
-    kf_mv_t *mv = kf_model_ref_payload(j->ref);
-    kf_wsplit_t *sp = j->split;
-    size_t idx = (size_t)(chunk - sp->chunks);
-    if (status == KF_OK) {
-        for (int i = 0; i < mv->n_out; i++) {
-            size_t rb = mv->out[i].row_bytes;
-            memcpy((char *)sp->out[i] + idx * sp->chunk_rows * rb, out[i], chunk->rows * rb);
-        }
-    } else if (sp->status == KF_OK) {
-        sp->status = status;
-        snprintf(sp->err, sizeof(sp->err), "rows %zu-%zu of %zu: %s", idx * sp->chunk_rows,
-                 idx * sp->chunk_rows + chunk->rows - 1, j->bj.rows, err ? err : "failed");
-    }
-    if (idx == 0)
-        sp->info.queue_us = info->queue_us;
-    if (info->batch_rows > sp->info.batch_rows)
-        sp->info.batch_rows = info->batch_rows;
-    sp->info.compute_us += info->compute_us;
-    if (--sp->left > 0)
-        return;
-    job_result(w, j, sp->status, sp->status == KF_OK ? (const void *const *)sp->out : NULL,
-               &sp->info, sp->err);
 }
 
 /* Engine thread: one job (or chunk of a split job) of a finished (or
@@ -312,63 +225,9 @@ static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
         kf_wmetrics_batch(w->p.metrics, mv->name, info->batch_rows);
     }
     if (j->split)
-        chunk_done(w, j, bj, status, out, info, err);
+        kf_wsplit_chunk_done(w, j, bj, status, out, info, err);
     else
-        job_result(w, j, status, out, info, err);
-}
-
-/* Consumer thread: splits job j (rows > max_batch) into max_batch-row
- * chunks with their output assembly buffers and queues them all. KF_OK, or
- * an error with `err` set (nothing queued, j->split freed). */
-static kf_status_t push_split(kf_worker_t *w, kf_mv_t *mv, kf_wjob_t *j, char *err,
-                              size_t err_size) {
-    size_t cr = kf_batcher_max_batch(mv->batcher);
-    size_t rows = j->bj.rows, n = (rows + cr - 1) / cr;
-    size_t out_bytes = 0;
-    for (int i = 0; i < mv->n_out; i++)
-        out_bytes += rows * mv->out[i].row_bytes;
-    if (out_bytes > w->p.codec.max_message_bytes) {
-        snprintf(err, err_size,
-                 "model %s: a job of %zu rows has %zu bytes of outputs, over max_message_bytes "
-                 "%zu",
-                 mv->label, rows, out_bytes, w->p.codec.max_message_bytes);
-        return KF_ERR_LIMIT;
-    }
-    kf_wsplit_t *sp = calloc(1, sizeof(*sp));
-    kf_batch_job_t **chain = sp ? calloc(n, sizeof(*chain)) : NULL;
-    if (sp)
-        sp->chunks = calloc(n, sizeof(*sp->chunks));
-    int ok = sp && chain && sp->chunks;
-    for (int i = 0; ok && i < mv->n_out; i++) {
-        size_t nb = rows * mv->out[i].row_bytes;
-        ok = (sp->out[i] = malloc(nb > 0 ? nb : 1)) != NULL;
-    }
-    if (!ok) {
-        free(chain);
-        split_free(sp);
-        snprintf(err, err_size, "model %s: out of memory splitting a job of %zu rows", mv->label,
-                 rows);
-        return KF_ERR_NOMEM;
-    }
-    sp->n_chunks = sp->left = n;
-    sp->chunk_rows = cr;
-    for (size_t k = 0; k < n; k++) {
-        kf_batch_job_t *c = &sp->chunks[k];
-        c->rows = k + 1 < n ? cr : rows - k * cr;
-        for (int i = 0; i < mv->n_in; i++)
-            c->in[i] = (const char *)j->bj.in[i] + k * cr * mv->in[i].row_bytes;
-        c->deadline_unix_us = j->bj.deadline_unix_us;
-        c->user = j;
-        chain[k] = c;
-    }
-    j->split = sp;
-    kf_status_t st = kf_batcher_push_all(mv->batcher, chain, n, err, err_size);
-    free(chain);
-    if (st != KF_OK) {
-        j->split = NULL;
-        split_free(sp);
-    }
-    return st;
+        kf_worker_job_result(w, j, status, out, info, err);
 }
 
 /* ---- consumer thread --------------------------------------------------------- */
@@ -433,7 +292,7 @@ static int64_t unix_ms(void) {
 
 static void on_msg(void *opaque, rd_kafka_message_t *m) {
     kf_worker_t *w = opaque;
-    int64_t t0_us = mono_us();
+    int64_t t0_us = kf_worker_mono_us();
     pthread_mutex_lock(&w->mu);
     w->st.consumed++;
     pthread_mutex_unlock(&w->mu);
@@ -495,7 +354,7 @@ static void on_msg(void *opaque, rd_kafka_message_t *m) {
     j->ref = ref;
     atomic_fetch_add(&w->live, 1);
     if (mv->has_batch && rows > kf_batcher_max_batch(mv->batcher))
-        st = push_split(w, mv, j, err, sizeof(err));
+        st = kf_wsplit_push(w, mv, j, err, sizeof(err));
     else
         st = kf_batcher_push(mv->batcher, &j->bj, err, sizeof(err));
     if (st != KF_OK) {
@@ -675,88 +534,6 @@ fail:
     return NULL;
 }
 
-/* ---- exactly-once ---------------------------------------------------------------- */
-
-/* Consumer thread, after an abort: every assigned partition goes back to
- * its committed offset (the beginning when none; auto.offset.reset is
- * earliest by default) and restarts in the tracker. */
-static void rewind_partitions(kf_worker_t *w, rd_kafka_t *crk) {
-    rd_kafka_topic_partition_list_t *a = NULL;
-    if (rd_kafka_assignment(crk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)
-        return;
-    rd_kafka_resp_err_t e = rd_kafka_committed(crk, a, 10000);
-    if (e)
-        KF_WARN(w->p.log, "rewind: committed offsets: %s", rd_kafka_err2str(e));
-    for (int i = 0; i < a->cnt; i++) {
-        kf_offsets_drop(w->offs, a->elems[i].topic, a->elems[i].partition);
-        if (e || a->elems[i].err || a->elems[i].offset < 0)
-            a->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-    }
-    rd_kafka_error_t *se = a->cnt ? rd_kafka_seek_partitions(crk, a, 10000) : NULL;
-    if (se) {
-        KF_ERROR(w->p.log, "rewind: seek: %s", rd_kafka_error_string(se));
-        rd_kafka_error_destroy(se);
-    }
-    rd_kafka_topic_partition_list_destroy(a);
-}
-
-/* Consumer thread (kf_consumer_commit_fn). No job enters while it runs, so
- * once those in flight are answered the open transaction holds exactly the
- * records of the offsets it commits. */
-static kf_status_t txn_commit(void *opaque, rd_kafka_t *crk, int final) {
-    kf_worker_t *w = opaque;
-    char err[512] = "";
-    int64_t end = mono_us() + (int64_t)w->p.drain_timeout_ms * 1000;
-    while (kf_offsets_inflight(w->offs, NULL, 0) > 0 && !kf_result_producer_txn_broken(w->rp)) {
-        if (mono_us() >= end) {
-            if (!final)
-                return KF_ERR_TIMEOUT; /* keep the transaction open */
-            KF_WARN(w->p.log, "exactly-once: %zu job(s) still in flight; committing the rest",
-                    kf_offsets_inflight(w->offs, NULL, 0));
-            break;
-        }
-        kf_offsets_wait_below(w->offs, 1, 20);
-    }
-    kf_status_t st = KF_ERR_KAFKA;
-    if (!kf_result_producer_txn_broken(w->rp)) {
-        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
-        kf_offsets_collect(w->offs, NULL, l);
-        rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(crk);
-        st = md ? kf_result_producer_txn_commit(w->rp, l, md, err, sizeof(err)) : KF_ERR_KAFKA;
-        if (!md)
-            snprintf(err, sizeof(err), "no consumer group metadata");
-        rd_kafka_consumer_group_metadata_destroy(md);
-        kf_offsets_commit_result(
-            w->offs, l, st == KF_OK ? RD_KAFKA_RESP_ERR_NO_ERROR : RD_KAFKA_RESP_ERR__FAIL);
-        rd_kafka_topic_partition_list_destroy(l);
-        if (st == KF_OK)
-            return KF_OK;
-        if (st == KF_ERR_INTERNAL) {
-            KF_ERROR(w->p.log, "exactly-once: fatal: %s; stopping", err);
-            return KF_ERR_INTERNAL;
-        }
-    } else {
-        snprintf(err, sizeof(err), "a record of the transaction failed");
-    }
-    KF_WARN(w->p.log, "exactly-once: %s; aborting the transaction and reading again", err);
-    if (kf_result_producer_txn_abort(w->rp, 0, err, sizeof(err)) != KF_OK) {
-        KF_ERROR(w->p.log, "exactly-once: fatal: %s; stopping", err);
-        return KF_ERR_INTERNAL;
-    }
-    /* jobs still queued answer into no transaction (their records fail):
-     * let them finish before the next one begins, so none lands twice */
-    while (atomic_load(&w->live) > 0 && mono_us() < end + 10000000) {
-        struct timespec ts = {0, 2000000};
-        nanosleep(&ts, NULL);
-    }
-    rewind_partitions(w, crk);
-    if (kf_result_producer_txn_begin(w->rp, err, sizeof(err)) != KF_OK) {
-        KF_ERROR(w->p.log, "exactly-once: fatal: %s; stopping", err);
-        return KF_ERR_INTERNAL;
-    }
-    return KF_ERR_KAFKA;
-}
-
 /* Poll thread: librdkafka statistics -> kinfer_consumer_lag. */
 static void on_stats(void *opaque, const char *json, size_t len) {
     kf_worker_t *w = opaque;
@@ -785,7 +562,7 @@ kf_status_t kf_worker_start(kf_worker_t *w, char *err, size_t err_size) {
     cp.on_msg = on_msg;
     cp.opaque = w;
     if (w->p.exactly_once)
-        cp.commit_fn = txn_commit;
+        cp.commit_fn = kf_worker_txn_commit;
     if (w->p.metrics && w->p.stats_interval_ms > 0) {
         cp.on_stats = on_stats;
         cp.stats_interval_ms = w->p.stats_interval_ms;

@@ -75,15 +75,19 @@ typedef struct jobrec {
     atomic_long n;
     long cap;
     int64_t *lat, *compute; /* per job: consumed -> produced; its batch's compute */
+    int64_t *queue, *rest;  /* per job: queued -> batch start; the latency left over
+                             * (decode/route before queueing + hand-back/encode/produce
+                             * after the batch) */
 } jobrec_t;
 
 static void on_job(void *user, int64_t queue_us, int64_t compute_us, int64_t latency_us) {
-    (void)queue_us;
     jobrec_t *r = user;
     long i = atomic_fetch_add(&r->n, 1);
     if (i < r->cap) {
         r->lat[i] = latency_us;
         r->compute[i] = compute_us;
+        r->queue[i] = queue_us;
+        r->rest[i] = latency_us - queue_us - compute_us;
     }
 }
 
@@ -336,6 +340,7 @@ typedef struct result {
     /* worker cases: inside the worker (consumed -> result produced), and
      * the p99 compute time of the batches those jobs ran in */
     double w_p50_ms, w_p99_ms, compute_p99_ms;
+    double queue_p99_ms, rest_p99_ms; /* parts of the in-worker latency (p99 each) */
     int64_t w_n;
 } result_t;
 
@@ -401,9 +406,14 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     rec.cap = (long)n;
     rec.lat = calloc((size_t)n, sizeof(int64_t));
     rec.compute = calloc((size_t)n, sizeof(int64_t));
-    if (!rec.lat || !rec.compute || pipe_start(b, bc, in2, out2, &p, &rec) != 0) {
+    rec.queue = calloc((size_t)n, sizeof(int64_t));
+    rec.rest = calloc((size_t)n, sizeof(int64_t));
+    if (!rec.lat || !rec.compute || !rec.queue || !rec.rest ||
+        pipe_start(b, bc, in2, out2, &p, &rec) != 0) {
         free(rec.lat);
         free(rec.compute);
+        free(rec.queue);
+        free(rec.rest);
         return -1;
     }
     wait_assigned(&p);
@@ -426,6 +436,10 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     if (bc->model && k > 0) {
         qsort(rec.lat, (size_t)k, sizeof(int64_t), cmp_i64);
         qsort(rec.compute, (size_t)k, sizeof(int64_t), cmp_i64);
+        qsort(rec.queue, (size_t)k, sizeof(int64_t), cmp_i64);
+        qsort(rec.rest, (size_t)k, sizeof(int64_t), cmp_i64);
+        res->queue_p99_ms = (double)rec.queue[(k * 99) / 100] / 1000.0;
+        res->rest_p99_ms = (double)rec.rest[(k * 99) / 100] / 1000.0;
         res->w_n = k;
         res->w_p50_ms = (double)rec.lat[k / 2] / 1000.0;
         res->w_p99_ms = (double)rec.lat[(k * 99) / 100] / 1000.0;
@@ -433,6 +447,8 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     }
     free(rec.lat);
     free(rec.compute);
+    free(rec.queue);
+    free(rec.rest);
     return 0;
 }
 
@@ -451,6 +467,8 @@ static void print(const bench_t *b, const bcase_t *bc, const result_t *r, int64_
                "\"max_queue_delay_ms\":%d,\"bound_ms\":%.2f,\"worker_p99_within_bound\":%s",
                r->w_p50_ms, r->w_p99_ms, r->compute_p99_ms, b->delay_ms, bound,
                r->w_p99_ms < bound ? "true" : "false");
+        printf(",\"worker_queue_p99_ms\":%.2f,\"worker_outside_batch_p99_ms\":%.2f",
+               r->queue_p99_ms, r->rest_p99_ms);
     }
     if (ratio_name)
         printf(",\"%s\":%.3f", ratio_name, ratio);

@@ -98,6 +98,12 @@ typedef enum ke_precision {
 
 /* "fp32", "tf32", "fp16", "bf16" -> *out; KE_ERR_INVALID_ARG otherwise. */
 ke_status_t ke_precision_parse(const char *s, ke_precision_t *out);
+
+/* 1 when a plan for `device` ("cpu", "auto", "cuda", "cuda:N"; NULL = "cpu")
+ * would run on the CPU backend: "cpu", or "auto" with no usable CUDA device
+ * (or a build without CUDA). Callers use it to pick CPU-only load passes
+ * (ke_load_params.cpu_fusions) before any plan exists. */
+int ke_device_is_cpu(const char *device);
 const char *ke_precision_name(ke_precision_t p);
 
 struct ke_backend;

@@ -69,6 +69,12 @@ static ke_backend_t *cpu_new(int n_threads, ke_precision_t precision, char *err,
 
 int ke_backend_cuda_devices(void) { return cuda_count(); }
 
+int ke_device_is_cpu(const char *device) {
+    if (!device || strcmp(device, "cpu") == 0) return 1;
+    if (strcmp(device, "auto") == 0) return cuda_count() <= 0;
+    return 0;
+}
+
 /* "cuda" / "cuda:N" -> index; -1 (err set) when malformed. */
 static int cuda_index(const char *device, char *err, size_t errsz) {
     if (device[4] == 0) return 0;

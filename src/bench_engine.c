@@ -113,7 +113,7 @@ int kf_bench_engine(int argc, char **argv) {
     void *ins[MAX_IO] = {0}, *outs[MAX_IO] = {0};
     double *lat = NULL;
     ke_load_params_t lp = ke_load_default_params();
-    lp.cpu_fusions = strcmp(device, "cpu") == 0;
+    lp.cpu_fusions = ke_device_is_cpu(device);
     ke_model_t *m = ke_model_load_file(model, &lp, err, sizeof err);
     if (!m) {
         fprintf(stderr, "kinfer bench engine: %s\n", err);

@@ -163,7 +163,7 @@ int kf_cli_predict(int argc, char **argv) {
         goto out;
     }
     ke_load_params_t lp = ke_load_default_params();
-    lp.cpu_fusions = strcmp(device, "cpu") == 0;
+    lp.cpu_fusions = ke_device_is_cpu(device);
     m = ke_model_load_file(model_path, &lp, err, sizeof err);
     if (!m) {
         fprintf(stderr, "kinfer predict: %s\n", err);

@@ -182,7 +182,7 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
     snprintf(mv->label, sizeof(mv->label), "%s@%s", name, version);
     char e[256] = "";
     ke_load_params_t lp = ke_load_default_params();
-    lp.cpu_fusions = !p->device || strcmp(p->device, "cpu") == 0; /* CPU plans only */
+    lp.cpu_fusions = ke_device_is_cpu(p->device); /* CPU plans only (auto without a GPU too) */
     mv->model = ke_model_load_file(path, &lp, e, sizeof(e));
     if (!mv->model) {
         snprintf(err, err_size, "model %s: %s", mv->label, e);

@@ -1,7 +1,8 @@
 /* ke_gemm_avx512: the AVX-512F micro-kernel, 6 x 32 (two zmm per row,
  * 12 accumulators). Compiled with a target attribute so the build needs no
  * -march flag; ke_gemm_kernel_avx512() refuses when the CPU lacks AVX-512F.
- * Few rows (mr 1-2) split K over extra accumulators to hide FMA latency. */
+ * Few rows (mr 1-2) split K over extra accumulators to hide FMA latency;
+ * a tile of at most one vector of columns skips the other half. */
 #include "ke_gemm_kern.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -36,7 +37,7 @@ K512_INLINE void store_row(const ke_gemm_ukr_t *u, int i, __m512 v0, __m512 v1, 
 /* MR rows, U-way split of K (U accumulator sets, summed at the end);
  * U * MR <= 8. One flat accumulator array indexed s * MR + i so the
  * compiler keeps it in registers. */
-K512_INLINE void ukr_body(const ke_gemm_ukr_t *u, const int MR, const int U) {
+K512_INLINE void ukr_body(const ke_gemm_ukr_t *u, const int MR, const int U, const int W) {
     __m512 c0[8], c1[8];
     for (int i = 0; i < MR * U; i++) {
         c0[i] = _mm512_setzero_ps();
@@ -54,23 +55,27 @@ K512_INLINE void ukr_body(const ke_gemm_ukr_t *u, const int MR, const int U) {
     int64_t k = 0, ko = 0;
     for (; k + U <= K; k += U) {
         for (int s = 0; s < U; s++) {
-            const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+            const __m512 b0 = _mm512_loadu_ps(b);
+            const __m512 b1 = W == 2 ? _mm512_loadu_ps(b + 16) : _mm512_setzero_ps();
             b += K512_NR;
             for (int i = 0; i < MR; i++) {
                 const __m512 a = _mm512_set1_ps(r[i][ko]);
                 c0[s * MR + i] = _mm512_fmadd_ps(a, b0, c0[s * MR + i]);
-                c1[s * MR + i] = _mm512_fmadd_ps(a, b1, c1[s * MR + i]);
+                if (W == 2)
+                    c1[s * MR + i] = _mm512_fmadd_ps(a, b1, c1[s * MR + i]);
             }
             ko += cs;
         }
     }
     for (; k < K; k++) {
-        const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+        const __m512 b0 = _mm512_loadu_ps(b);
+        const __m512 b1 = W == 2 ? _mm512_loadu_ps(b + 16) : _mm512_setzero_ps();
         b += K512_NR;
         for (int i = 0; i < MR; i++) {
             const __m512 a = _mm512_set1_ps(r[i][ko]);
             c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
+            if (W == 2)
+                c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
         }
         ko += cs;
     }
@@ -95,25 +100,54 @@ K512_INLINE void ukr_body(const ke_gemm_ukr_t *u, const int MR, const int U) {
 }
 
 static K512_TARGET void ukr_1(const ke_gemm_ukr_t *u) {
-    ukr_body(u, 1, 4);
+    ukr_body(u, 1, 4, 2);
+}
+static K512_TARGET void ukr_n1(const ke_gemm_ukr_t *u) {
+    ukr_body(u, 1, 4, 1);
 }
 static K512_TARGET void ukr_2(const ke_gemm_ukr_t *u) {
-    ukr_body(u, 2, 2);
+    ukr_body(u, 2, 2, 2);
+}
+static K512_TARGET void ukr_n2(const ke_gemm_ukr_t *u) {
+    ukr_body(u, 2, 4, 1);
 }
 static K512_TARGET void ukr_3(const ke_gemm_ukr_t *u) {
-    ukr_body(u, 3, 1);
+    ukr_body(u, 3, 1, 2);
+}
+static K512_TARGET void ukr_n3(const ke_gemm_ukr_t *u) {
+    ukr_body(u, 3, 2, 1);
 }
 static K512_TARGET void ukr_4(const ke_gemm_ukr_t *u) {
-    ukr_body(u, 4, 1);
+    ukr_body(u, 4, 1, 2);
+}
+static K512_TARGET void ukr_n4(const ke_gemm_ukr_t *u) {
+    ukr_body(u, 4, 2, 1);
 }
 static K512_TARGET void ukr_5(const ke_gemm_ukr_t *u) {
-    ukr_body(u, 5, 1);
+    ukr_body(u, 5, 1, 2);
+}
+static K512_TARGET void ukr_n5(const ke_gemm_ukr_t *u) {
+    ukr_body(u, 5, 1, 1);
 }
 static K512_TARGET void ukr_6(const ke_gemm_ukr_t *u) {
-    ukr_body(u, 6, 1);
+    ukr_body(u, 6, 1, 2);
+}
+static K512_TARGET void ukr_n6(const ke_gemm_ukr_t *u) {
+    ukr_body(u, 6, 1, 1);
 }
 
 static void ukr_avx512(const ke_gemm_ukr_t *u) {
+    if (u->nr <= 16) { /* one vector of columns: skip the other half */
+        switch (u->mr) {
+        case 1: ukr_n1(u); break;
+        case 2: ukr_n2(u); break;
+        case 3: ukr_n3(u); break;
+        case 4: ukr_n4(u); break;
+        case 5: ukr_n5(u); break;
+        default: ukr_n6(u); break;
+        }
+        return;
+    }
     switch (u->mr) {
     case 1: ukr_1(u); break;
     case 2: ukr_2(u); break;

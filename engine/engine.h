@@ -35,7 +35,8 @@ typedef struct ke_load_params {
     int fold_constants;      /* 1: constant folding (default 1) */
     int fuse;                /* 1: fusion passes (default 1) */
     /* 1: also the fusions only the CPU kernels run natively (Transposes and
-     * a constant scale folded into batched MatMuls: attention); set it when
+     * a constant scale folded into batched MatMuls: attention; skipped on
+     * CPUs without AVX2, where the unfused graph is faster); set it when
      * the model's plans are all for the CPU backend, as other backends hand
      * such nodes to the CPU fallback (default 0). */
     int cpu_fusions;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ke_gemm.h"
 #include "ke_model_impl.h"
 #include "ke_onnx.h"
 #include "ke_pass.h"
@@ -40,7 +41,10 @@ ke_model_t *ke_model_load_buffer(const void *buf, size_t len, const ke_load_para
     if (st == KE_OK) st = ke_shape_infer(m->g, p.fold_constants, err, errsz);
     if (st == KE_OK) {
         ke_pass_dead_nodes(m->g);
-        if (p.fuse) st = ke_pass_fuse(m->g, p.cpu_fusions, err, errsz);
+        /* the CPU-only fusions need our vector kernels: the portable one
+         * would be slower than OpenBLAS on the unfused graph */
+        int cpu_only = p.cpu_fusions && ke_gemm_level_best() != KE_GEMM_REF;
+        if (p.fuse) st = ke_pass_fuse(m->g, cpu_only, err, errsz);
         ke_pass_dead_nodes(m->g);
     }
     if (st != KE_OK) {

@@ -41,6 +41,7 @@ typedef struct bench {
     int partitions;
     int64_t backlog;
     double load_s;
+    int load_pct; /* latency phase: offered load in % of the measured peak */
     int threads;
     kf_logger_t *log;
     int round;
@@ -397,7 +398,7 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     if (kf_broker_topic_create(b->broker, in2, b->partitions, e, sizeof(e)) ||
         kf_broker_topic_create(b->broker, out2, b->partitions, e, sizeof(e)))
         return -1;
-    double rate = res->peak / 2;
+    double rate = res->peak * b->load_pct / 100.0;
     int64_t n = (int64_t)(rate * b->load_s);
     if (n < 100)
         n = 100;
@@ -456,9 +457,9 @@ static void print(const bench_t *b, const bcase_t *bc, const result_t *r, int64_
                   const char *ratio_name, double ratio) {
     printf("{\"bench\":\"pipeline\",\"case\":\"%s\",\"msg_bytes\":%zu,\"backlog\":%lld,"
            "\"partitions\":%d,\"msg_per_s\":%.0f,\"half_load_msg_per_s\":%.0f,"
-           "\"latency_jobs\":%lld,\"p50_ms\":%.2f,\"p99_ms\":%.2f",
-           bc->name, r->bytes, (long long)backlog, b->partitions, r->peak, r->peak / 2,
-           (long long)r->lat_n, r->p50_ms, r->p99_ms);
+           "\"load_percent\":%d,\"latency_jobs\":%lld,\"p50_ms\":%.2f,\"p99_ms\":%.2f",
+           bc->name, r->bytes, (long long)backlog, b->partitions, r->peak,
+           r->peak * b->load_pct / 100.0, b->load_pct, (long long)r->lat_n, r->p50_ms, r->p99_ms);
     if (bc->model && r->w_n > 0) {
         /* acceptance: p99 inside the worker under max_queue_delay + 2 batch
          * compute times (p99 compute of the batches measured) */
@@ -484,6 +485,7 @@ int kf_bench_pipeline(int argc, char **argv) {
                                          {"case", required_argument, NULL, 'k'},
                                          {"set", required_argument, NULL, 'X'},
                                          {"max-queue-delay-ms", required_argument, NULL, 'd'},
+                                         {"load-percent", required_argument, NULL, 'l'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     bench_t b;
@@ -492,6 +494,7 @@ int kf_bench_pipeline(int argc, char **argv) {
     b.partitions = 8;
     b.threads = 1;
     b.load_s = 3;
+    b.load_pct = 50;
     kf_worker_params_t wdef = kf_worker_default_params();
     b.high_mark = wdef.high_mark;
     b.low_mark = wdef.low_mark;
@@ -537,6 +540,11 @@ int kf_bench_pipeline(int argc, char **argv) {
                 return 2;
             b.delay_ms = (int)v;
             break;
+        case 'l':
+            if (kf_cli_parse_i64(optarg, 1, 100, &v))
+                return 2;
+            b.load_pct = (int)v;
+            break;
         case 's':
             if (kf_cli_parse_i64(optarg, 1, 600, &v))
                 return 2;
@@ -557,6 +565,8 @@ int kf_bench_pipeline(int argc, char **argv) {
                    "                    the 3 KiB cases use N/4 jobs over 4P partitions)\n"
                    "  --partitions P    default 8\n"
                    "  --max-queue-delay-ms D  the worker's batch delay (default 2)\n"
+                   "  --load-percent L  latency phase offered load, %% of the peak (default 50;\n"
+                   "                    the half_load_msg_per_s field is this rate)\n"
                    "  --case NAME       only the cases whose name contains NAME\n"
                    "  -X KEY=VALUE      librdkafka property for the clients of every case\n");
             return 0;

@@ -23,22 +23,55 @@ void ke_batchnorm_f32(int64_t n, int64_t c, int64_t inner, const float *X, const
     }
 }
 
+#define LN_LANES 16
+
+/* sum of x[0..n) in LN_LANES partial sums (so the loop vectorises: a
+ * single running float sum is a serial dependency chain) */
+static float lane_sum(const float *restrict x, int64_t n)
+{
+    float acc[LN_LANES] = {0};
+    int64_t j = 0;
+    for (; j + LN_LANES <= n; j += LN_LANES)
+        for (int k = 0; k < LN_LANES; k++)
+            acc[k] += x[j + k];
+    for (; j < n; j++)
+        acc[0] += x[j];
+    float s = 0.0f;
+    for (int k = 0; k < LN_LANES; k++)
+        s += acc[k];
+    return s;
+}
+
+/* sum of (x[j] - mean)^2, the same way */
+static float lane_sqdev(const float *restrict x, int64_t n, float mean)
+{
+    float acc[LN_LANES] = {0};
+    int64_t j = 0;
+    for (; j + LN_LANES <= n; j += LN_LANES)
+        for (int k = 0; k < LN_LANES; k++) {
+            const float d = x[j + k] - mean;
+            acc[k] += d * d;
+        }
+    for (; j < n; j++) {
+        const float d = x[j] - mean;
+        acc[0] += d * d;
+    }
+    float s = 0.0f;
+    for (int k = 0; k < LN_LANES; k++)
+        s += acc[k];
+    return s;
+}
+
+/* Two passes per row (mean, then the squared deviations: no cancellation
+ * of E[x^2] - mean^2), then the affine write. */
 void ke_layernorm_f32(int64_t rows, int64_t cols, const float *X, const float *scale,
                       const float *B, float eps, float *Y, float *mean_out, float *invstd_out)
 {
     for (int64_t r = 0; r < rows; r++) {
         const float *restrict x = X + r * cols;
         float *restrict y = Y + r * cols;
-        float s = 0.0f;
-        for (int64_t j = 0; j < cols; j++)
-            s += x[j];
-        const float mean = s / (float)cols;
-        float v = 0.0f;
-        for (int64_t j = 0; j < cols; j++) {
-            float d = x[j] - mean;
-            v += d * d;
-        }
-        const float inv = 1.0f / sqrtf(v / (float)cols + eps);
+        const float mean = lane_sum(x, cols) / (float)cols;
+        const float inv = 1.0f / sqrtf(lane_sqdev(x, cols, mean) / (float)cols + eps);
         if (B) {
             for (int64_t j = 0; j < cols; j++)
                 y[j] = (x[j] - mean) * inv * scale[j] + B[j];
@@ -99,12 +132,12 @@ static float row_exp_sum(const float *restrict x, float *restrict y, int64_t n, 
     int64_t j = 0;
     for (; j + SM_LANES <= n; j += SM_LANES)
         for (int k = 0; k < SM_LANES; k++) {
-            float e = ke_vexpf(x[j + k] - mx);
+            float e = ke_vexpf_ftz(x[j + k] - mx);
             y[j + k] = e;
             acc[k] += e;
         }
     for (; j < n; j++) {
-        y[j] = ke_vexpf(x[j] - mx);
+        y[j] = ke_vexpf_ftz(x[j] - mx);
         acc[0] += y[j];
     }
     float s = 0.0f;

@@ -90,18 +90,43 @@ ke_status_t ke_ops_layernorm_infer(const ke_node_info_t *node, const ke_tensor_t
     return st;
 }
 
+typedef struct ln_task {
+    int64_t cols;
+    const float *x, *scale, *bias;
+    float eps;
+    float *y, *mean, *invstd;
+} ln_task_t;
+
+static void ln_chunk(void *arg, int64_t b, int64_t e, int tid)
+{
+    (void)tid;
+    const ln_task_t *t = arg;
+    ke_layernorm_f32(e - b, t->cols, t->x + b * t->cols, t->scale, t->bias, t->eps,
+                     t->y + b * t->cols, t->mean ? t->mean + b : NULL,
+                     t->invstd ? t->invstd + b : NULL);
+}
+
 ke_status_t ke_ops_layernorm_run(const ke_node_info_t *node, const void *state,
                                  const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
                                  int n_out, ke_exec_ctx_t *x)
 {
-    (void)state, (void)x;
+    (void)state;
     const ke_tensor_t *X = in[0], *B = ke_ops_in(in, n_in, 2);
     int axis = ke_ops_axis(ke_attr_int(node->attrs, "axis", -1), X->rank);
-    float eps = ke_attr_float(node->attrs, "epsilon", 1e-5f);
     int64_t rows = prod(X->shape, 0, axis), cols = prod(X->shape, axis, X->rank);
     ke_tensor_t *m = ke_ops_out(out, n_out, 1), *s = ke_ops_out(out, n_out, 2);
-    ke_layernorm_f32(rows, cols, X->data, in[1]->data, B ? B->data : NULL, eps, out[0]->data,
-                     m ? m->data : NULL, s ? s->data : NULL);
+    ln_task_t t = {cols,
+                   X->data,
+                   in[1]->data,
+                   B ? B->data : NULL,
+                   ke_attr_float(node->attrs, "epsilon", 1e-5f),
+                   out[0]->data,
+                   m ? m->data : NULL,
+                   s ? s->data : NULL};
+    if (x && x->pool && rows > 1 && rows * cols >= (1 << 14))
+        ke_threadpool_parallel_for(x->pool, rows, 1 + (1 << 12) / (cols + 1), ln_chunk, &t);
+    else
+        ln_chunk(&t, 0, rows, 0);
     return KE_OK;
 }
 

@@ -140,6 +140,30 @@ static void test_exp(void **s) {
     assert_true(ke_vexpf(from_bits(1)) == 1.0f); /* subnormal input */
 }
 
+/* ke_vexpf_ftz: ke_vexpf's value wherever that is >= 1.7e-38 (x >= -87),
+ * +0 below; NaN stays NaN. */
+static void test_exp_ftz(void **s) {
+    (void)s;
+    long n = 0;
+    for (uint64_t u = 0; u < (1ull << 32); u += 509) {
+        const float x = from_bits((uint32_t)u);
+        const float got = ke_vexpf_ftz(x);
+        if (isnan(x)) {
+            assert_true(isnan(got));
+        } else if (x < -87.0f) {
+            assert_true(got == 0.0f && !signbit(got));
+        } else {
+            assert_true(got == ke_vexpf(x));
+            assert_true(got == 0.0f || got >= FLT_MIN || x > 0.0f);
+        }
+        n++;
+    }
+    assert_true(ke_vexpf_ftz(-87.0f) >= FLT_MIN);
+    assert_true(ke_vexpf_ftz(nextafterf(-87.0f, -INFINITY)) == 0.0f);
+    assert_true(ke_vexpf_ftz(-INFINITY) == 0.0f && ke_vexpf_ftz(0.0f) == 1.0f);
+    printf("vmath exp_ftz    %ld points\n", n);
+}
+
 static void test_erf(void **s) {
     (void)s;
     sweep(&k_fns[1]);
@@ -172,6 +196,7 @@ static void test_sigmoid(void **s) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exp),
+        cmocka_unit_test(test_exp_ftz),
         cmocka_unit_test(test_erf),
         cmocka_unit_test(test_tanh),
         cmocka_unit_test(test_sigmoid),

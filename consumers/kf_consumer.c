@@ -25,6 +25,8 @@ struct kf_consumer {
     int started;
     atomic_int stop;
     atomic_int paused;
+    atomic_int got_assign; /* an assignment (even empty) was served */
+    int keep_handle; /* see await_assignor_state (set by the poll thread before it ends) */
     pthread_mutex_t mu; /* guards st, closed */
     pthread_cond_t cv;
     int closed;
@@ -189,6 +191,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         if (atomic_load(&c->paused))
             rd_kafka_pause_partitions(rk, parts);
+        atomic_store(&c->got_assign, 1);
         stat_add(c, &c->st.assigned, (uint64_t)parts->cnt);
         KF_INFO(c->p.log, "assigned %d partition(s)", parts->cnt);
         return;
@@ -279,6 +282,37 @@ static void refill(kf_consumer_t *c, const rd_kafka_message_t *m) {
         rd_kafka_topic_partition_list_destroy(a);
 }
 
+/* librdkafka before 2.3.0 aborts the process when a cooperative-sticky
+ * consumer is destroyed after its JoinGroup response chose the assignor but
+ * before its first SyncGroup response gave the assignor its state
+ * (assertion `assignor_state' in rd_kafka_sticky_assignor_state_destroy,
+ * called from rd_kafka_destroy; librdkafka issue #4312, fixed in 2.3.0;
+ * Debian 12 ships 2.0.2). Reproduced here (test consumer_close_joining): a
+ * consumer stopped 0.3-1.5 s after it subscribed, i.e. a worker stopped
+ * while it joins; the window lasts up to the session timeout when the
+ * group's leader is a member that died while joining. A consumer in that
+ * window has never had a partition, so it has nothing to drain or commit:
+ * it waits up to bound_ms for its first assignment, and if none came it
+ * still closes (leaves the group) but keeps its handle undestroyed until
+ * the process exits (kf_consumer_free). Before the join ("NONE") there is
+ * no assignor and nothing to wait for. Returns 1 when rd_kafka_destroy is
+ * safe. */
+static int await_assignor_state(kf_consumer_t *c, int bound_ms) {
+    if (rd_kafka_version() >= 0x020300ff)
+        return 1;
+    int64_t end = mono_ms() + bound_ms;
+    for (;;) {
+        const char *proto = rd_kafka_rebalance_protocol(c->rk);
+        if (atomic_load(&c->got_assign) || !proto || strcmp(proto, "COOPERATIVE") != 0)
+            return 1;
+        if (mono_ms() >= end)
+            return 0;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);
+        if (m)
+            handle(c, m);
+    }
+}
+
 static void *poll_main(void *arg) {
     kf_consumer_t *c = arg;
     int64_t next_commit = mono_ms() + c->p.commit_interval_ms;
@@ -349,6 +383,12 @@ static void *poll_main(void *arg) {
             if (m)
                 handle(c, m);
         }
+    }
+    if (!await_assignor_state(c, 2000)) {
+        KF_WARN(c->p.log, "shutdown: still joining the group; closing without destroying the "
+                          "client (librdkafka < 2.3 would abort: issue #4312)");
+        c->keep_handle = 1;
+        stat_add(c, &c->st.closed_joining, 1);
     }
     rd_kafka_resp_err_t e = rd_kafka_consumer_close(c->rk);
     if (e)
@@ -510,7 +550,8 @@ void kf_consumer_free(kf_consumer_t *c) {
     if (c->started)
         pthread_join(c->th, NULL);
     rd_kafka_queue_destroy(c->cq);
-    rd_kafka_destroy(c->rk);
+    if (!c->keep_handle)
+        rd_kafka_destroy(c->rk); /* else: left to the process exit, see await_assignor_state */
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     free(c);

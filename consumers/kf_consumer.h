@@ -85,6 +85,8 @@ typedef struct kf_consumer_params {
 typedef struct kf_consumer_stats {
     uint64_t consumed, holds, pauses, refills, commits, commit_errors, revoked, assigned,
         dropped_jobs;
+    uint64_t closed_joining; /* 1: stopped inside librdkafka < 2.3's join window, so the
+                              * client is closed but not destroyed (kf_consumer.c) */
 } kf_consumer_stats_t;
 
 kf_consumer_params_t kf_consumer_default_params(void);

@@ -26,8 +26,8 @@ struct kf_consumer {
     atomic_int stop;
     atomic_int paused;
     atomic_int got_assign; /* an assignment (even empty) was served */
-    int keep_handle; /* see await_assignor_state (set by the poll thread before it ends) */
-    pthread_mutex_t mu; /* guards st, closed */
+    int keep_handle;       /* see await_assignor_state (set by the poll thread before it ends) */
+    pthread_mutex_t mu;    /* guards st, closed */
     pthread_cond_t cv;
     int closed;
     int fatal; /* commit_fn failed fatally (guarded by mu) */

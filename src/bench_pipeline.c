@@ -49,6 +49,7 @@ typedef struct bench {
     const char *only;           /* run only the cases whose name contains this */
     size_t high_mark, low_mark; /* in-flight pause/resume marks of every pipeline */
     int delay_ms;               /* the worker's max_queue_delay_ms */
+    int64_t max_batch;          /* the worker's max_batch */
 } bench_t;
 
 /* ---- passthrough pipeline ---------------------------------------------------- */
@@ -143,7 +144,7 @@ static int pipe_start(bench_t *b, const bcase_t *bc, const char *in, const char 
     wp.threads = b->threads;
     wp.high_mark = b->high_mark;
     wp.low_mark = b->low_mark;
-    wp.max_batch = 256;
+    wp.max_batch = (size_t)b->max_batch;
     wp.max_queue_delay_ms = b->delay_ms;
     wp.log = b->log;
     if (rec) {
@@ -465,8 +466,10 @@ static void print(const bench_t *b, const bcase_t *bc, const result_t *r, int64_
          * compute times (p99 compute of the batches measured) */
         double bound = b->delay_ms + 2 * r->compute_p99_ms;
         printf(",\"worker_p50_ms\":%.2f,\"worker_p99_ms\":%.2f,\"compute_p99_ms\":%.3f,"
-               "\"max_queue_delay_ms\":%d,\"bound_ms\":%.2f,\"worker_p99_within_bound\":%s",
-               r->w_p50_ms, r->w_p99_ms, r->compute_p99_ms, b->delay_ms, bound,
+               "\"max_queue_delay_ms\":%d,\"max_batch\":%lld,\"bound_ms\":%.2f,"
+               "\"worker_p99_within_bound\":%s",
+               r->w_p50_ms, r->w_p99_ms, r->compute_p99_ms, b->delay_ms, (long long)b->max_batch,
+               bound,
                r->w_p99_ms < bound ? "true" : "false");
         printf(",\"worker_queue_p99_ms\":%.2f,\"worker_outside_batch_p99_ms\":%.2f",
                r->queue_p99_ms, r->rest_p99_ms);
@@ -486,6 +489,7 @@ int kf_bench_pipeline(int argc, char **argv) {
                                          {"set", required_argument, NULL, 'X'},
                                          {"max-queue-delay-ms", required_argument, NULL, 'd'},
                                          {"load-percent", required_argument, NULL, 'l'},
+                                         {"max-batch", required_argument, NULL, 'b'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     bench_t b;
@@ -499,6 +503,7 @@ int kf_bench_pipeline(int argc, char **argv) {
     b.high_mark = wdef.high_mark;
     b.low_mark = wdef.low_mark;
     b.delay_ms = 2;
+    b.max_batch = 256; /* the worker's default is 64: more per-batch work per job */
     int nkv = 0;
     b.kv[nkv++] = "session.timeout.ms";
     b.kv[nkv++] = "6000";
@@ -540,6 +545,10 @@ int kf_bench_pipeline(int argc, char **argv) {
                 return 2;
             b.delay_ms = (int)v;
             break;
+        case 'b':
+            if (kf_cli_parse_i64(optarg, 1, 1 << 20, &b.max_batch))
+                return 2;
+            break;
         case 'l':
             if (kf_cli_parse_i64(optarg, 1, 100, &v))
                 return 2;
@@ -553,7 +562,8 @@ int kf_bench_pipeline(int argc, char **argv) {
         case 'h':
             printf("usage: kinfer bench pipeline [--jobs N] [--partitions P] [--threads T] "
                    "[--load-seconds S]\n"
-                   "                             [--max-queue-delay-ms D] [--case NAME]\n"
+                   "                             [--max-queue-delay-ms D] [--max-batch N] "
+                   "[--case NAME]\n"
                    "                             [-X KEY=VALUE ...]\n"
                    "  (a) consume->produce passthrough at 200 B and ~3 KiB (the ceiling),\n"
                    "  (b) worker + identity16, (c) worker + MNIST MLP; JSON lines.\n"
@@ -565,6 +575,7 @@ int kf_bench_pipeline(int argc, char **argv) {
                    "                    the 3 KiB cases use N/4 jobs over 4P partitions)\n"
                    "  --partitions P    default 8\n"
                    "  --max-queue-delay-ms D  the worker's batch delay (default 2)\n"
+                   "  --max-batch N     the worker's max_batch (default 256)\n"
                    "  --load-percent L  latency phase offered load, %% of the peak (default 50;\n"
                    "                    the half_load_msg_per_s field is this rate)\n"
                    "  --case NAME       only the cases whose name contains NAME\n"

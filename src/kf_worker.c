@@ -52,11 +52,9 @@ const char *kf_worker_hist_label(int i) {
 }
 
 static void stat_result(kf_worker_t *w, kf_result_status_t s, int dlq) {
-    pthread_mutex_lock(&w->mu);
-    w->st.results[s]++;
+    atomic_fetch_add_explicit(&w->n_results[s], 1, memory_order_relaxed);
     if (dlq)
-        w->st.dlq++;
-    pthread_mutex_unlock(&w->mu);
+        atomic_fetch_add_explicit(&w->n_dlq, 1, memory_order_relaxed);
 }
 
 /* ---- results -------------------------------------------------------------- */
@@ -146,9 +144,7 @@ static void reject(kf_worker_t *w, rd_kafka_message_t *m, kf_request_t *req, con
             kf_log_ctx_t ctx = {NULL, o.topic, o.partition, o.offset};
             kf_log_at(w->p.log, KF_LOG_ERROR, &ctx, "cannot produce DLQ record");
         }
-        pthread_mutex_lock(&w->mu);
-        w->st.dlq++;
-        pthread_mutex_unlock(&w->mu);
+        atomic_fetch_add_explicit(&w->n_dlq, 1, memory_order_relaxed);
         kf_wmetrics_dlq(w->p.metrics, id ? kf_result_status_name(status) : "undecodable");
     }
     kf_request_free(req);
@@ -293,9 +289,7 @@ static int64_t unix_ms(void) {
 static void on_msg(void *opaque, rd_kafka_message_t *m) {
     kf_worker_t *w = opaque;
     int64_t t0_us = kf_worker_mono_us();
-    pthread_mutex_lock(&w->mu);
-    w->st.consumed++;
-    pthread_mutex_unlock(&w->mu);
+    atomic_fetch_add_explicit(&w->n_consumed, 1, memory_order_relaxed);
     kf_request_t *req = NULL;
     kf_codec_error_t ce;
     memset(&ce, 0, sizeof(ce));
@@ -620,6 +614,10 @@ kf_worker_stats_t kf_worker_stats(kf_worker_t *w) {
     pthread_mutex_lock(&w->mu);
     s = w->st;
     pthread_mutex_unlock(&w->mu);
+    s.consumed = atomic_load_explicit(&w->n_consumed, memory_order_relaxed);
+    s.dlq = atomic_load_explicit(&w->n_dlq, memory_order_relaxed);
+    for (int i = 0; i < KF_RESULT_STATUS_COUNT; i++)
+        s.results[i] = atomic_load_explicit(&w->n_results[i], memory_order_relaxed);
     s.delivered = kf_result_producer_stats(w->rp).delivered;
     s.inflight = kf_offsets_inflight(w->offs, NULL, 0);
     s.paused = kf_consumer_paused(w->c);

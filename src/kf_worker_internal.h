@@ -37,8 +37,11 @@ struct kf_worker {
     kf_consumer_t *c;
     kf_models_t *models;
     kf_buf_t enc;       /* consumer thread: error results */
-    pthread_mutex_t mu; /* guards st, mvs */
+    pthread_mutex_t mu; /* guards st (batch counters), mvs */
     kf_worker_stats_t st;
+    /* per-job counters, lock-free (two threads update them for every job);
+     * kf_worker_stats copies them into its result */
+    atomic_uint_fast64_t n_consumed, n_dlq, n_results[KF_RESULT_STATUS_COUNT];
     kf_mv_t *mvs;                  /* every payload not yet destroyed */
     kf_model_batching_t *batching; /* per-model overrides (guarded by mu) */
     size_t n_batching;

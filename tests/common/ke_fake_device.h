@@ -16,10 +16,10 @@
  * float32 inputs are scanned.
  *
  * Counters go to a fake_dev_stats_t the test owns (it outlives the
- * backends; one engine thread at a time writes it): async copies, node
- * runs, and the most batches seen in flight at once (compute-queue records
- * not yet synced) and how many were never synced when the backend was
- * destroyed. */
+ * backends; one engine thread at a time writes it): async copies (in all
+ * and per queue), node runs, and the most batches seen in flight at once
+ * (compute-queue records not yet synced) and how many were never synced
+ * when the backend was destroyed. */
 #ifndef KE_FAKE_DEVICE_H
 #define KE_FAKE_DEVICE_H
 
@@ -35,6 +35,7 @@
 
 typedef struct fake_dev_stats {
     long async_copies, runs, runs_failed, waits_failed;
+    long async_copies_q[2]; /* async copies per queue (KE_Q_COMPUTE, KE_Q_COPY) */
     int max_in_flight;
     int left_open; /* batches never waited for when their plan was freed */
     int overflow;  /* a queue overflowed: the test's fault */
@@ -54,6 +55,7 @@ typedef struct {
     int ev_open[KE_BACKEND_EVENTS]; /* recorded on compute, not synced yet */
     int late_fault;                 /* the next compute record carries a fault */
     fake_dev_stats_t *st;
+    ke_backend_iface_t iface; /* k_fake_dev_async, less the hooks left out */
 } fake_dev_t;
 
 static void fake_dev_flush(fake_dev_t *f, int q) {
@@ -133,6 +135,7 @@ static ke_status_t fake_dev_copy_async(void *ctx, int q, void *dst, const void *
     }
     f->q[q][f->n[q]++] = (fake_dev_copy_t){dst, src, bytes};
     f->st->async_copies++;
+    f->st->async_copies_q[q]++;
     return KE_OK;
 }
 
@@ -220,8 +223,10 @@ static const ke_backend_iface_t k_fake_dev_async = {
 };
 
 /* A new fake device backend (one host thread) reporting into *st; NULL on
- * out of memory. The plan that takes it frees it. */
-static ke_backend_t *fake_dev_new(fake_dev_stats_t *st) {
+ * out of memory. The plan that takes it frees it. async_hooks 0: the same
+ * fake without the optional hooks (no mem_info, no asynchronous pipeline,
+ * no last_error), so plans take the synchronous upload/download path. */
+static ke_backend_t *fake_dev_new_hooks(fake_dev_stats_t *st, int async_hooks) {
     ke_backend_t *be = calloc(1, sizeof *be);
     fake_dev_t *f = calloc(1, sizeof *f);
     char err[256];
@@ -238,9 +243,32 @@ static ke_backend_t *fake_dev_new(fake_dev_stats_t *st) {
         f->ev_queue[i] = -1;
     f->st = st;
     be->n_threads = 1;
-    be->iface = &k_fake_dev_async;
+    f->iface = k_fake_dev_async;
+    if (!async_hooks) {
+        ke_backend_iface_t *i = &f->iface;
+        i->mem_info = NULL;
+        i->host_alloc = NULL;
+        i->host_free = NULL;
+        i->copy_async = NULL;
+        i->event_record = NULL;
+        i->event_wait = NULL;
+        i->event_sync = NULL;
+        i->sync = NULL;
+        i->last_error = NULL;
+    }
+    be->iface = &f->iface;
     be->ctx = f;
     return be;
+}
+
+/* The fake with the asynchronous pipeline. */
+static ke_backend_t *fake_dev_new(fake_dev_stats_t *st) {
+    return fake_dev_new_hooks(st, 1);
+}
+
+/* The fake without the optional hooks (inline: not every test uses it). */
+static inline ke_backend_t *fake_dev_new_sync(fake_dev_stats_t *st) {
+    return fake_dev_new_hooks(st, 0);
 }
 
 #endif

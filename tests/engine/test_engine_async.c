@@ -2,10 +2,11 @@
  * plan paths, checked on the host:
  *  - on the CPU backend: FIFO order, row counts, the queue limit and the
  *    misuse errors;
- *  - on a fake "device" backend (host memory, device_memory = 1) whose two
- *    queues really defer their copies: a copy runs only when something
- *    waits for it (an event wait on the other queue, an event sync, a
- *    sync) or, on the compute queue, before the next node runs. A plan
+ *  - on the fake "device" backend of tests/common/ke_fake_device.h (host
+ *    memory, device_memory = 1) whose two queues really defer their
+ *    copies: a copy runs only when something waits for it (an event wait
+ *    on the other queue, an event sync, a sync) or, on the compute queue,
+ *    before the next node runs. A plan
  *    that forgot an ordering step (input copy not awaited by compute,
  *    outputs read before their copies ran, staging reused too early) reads
  *    stale bytes and the comparison with the CPU plan fails;
@@ -25,165 +26,7 @@
 
 #include "engine.h"
 #include "ke_backend.h"
-
-/* ---- the fake device ---------------------------------------------------- */
-
-#define FQ_MAX 256
-typedef struct {
-    void *dst;
-    const void *src;
-    size_t bytes;
-} fcopy_t;
-
-typedef struct {
-    fcopy_t q[2][FQ_MAX];
-    int n[2];
-    int ev_queue[KE_BACKEND_EVENTS]; /* queue of the event's last record, -1 none */
-    long async_copies[2], runs;
-    int overflow;
-} fake_t;
-
-static void flush(fake_t *f, int q) {
-    for (int i = 0; i < f->n[q]; i++)
-        memcpy(f->q[q][i].dst, f->q[q][i].src, f->q[q][i].bytes);
-    f->n[q] = 0;
-}
-
-static int f_supports(void *ctx, const ke_node_info_t *n, const ke_op_def_t *d) {
-    (void)ctx, (void)n;
-    return d && d->run;
-}
-static void *f_alloc(void *ctx, size_t bytes) {
-    (void)ctx;
-    size_t n = (bytes + 63) & ~(size_t)63;
-    void *p = aligned_alloc(64, n ? n : 64);
-    if (p)
-        memset(p, 0, n ? n : 64);
-    return p;
-}
-static void f_free(void *ctx, void *p) {
-    (void)ctx;
-    free(p);
-}
-static ke_status_t f_copy(void *ctx, void *dst, const void *src, size_t bytes) {
-    fake_t *f = ctx;
-    flush(f, KE_Q_COPY);
-    flush(f, KE_Q_COMPUTE);
-    if (bytes && dst != src)
-        memcpy(dst, src, bytes);
-    return KE_OK;
-}
-static ke_status_t f_run(void *ctx, const ke_node_info_t *node, const ke_op_def_t *def,
-                         const void *state, const ke_tensor_t *const *in, int n_in,
-                         ke_tensor_t *const *out, int n_out, ke_exec_ctx_t *x) {
-    fake_t *f = ctx;
-    flush(f, KE_Q_COMPUTE); /* the compute queue is in order */
-    f->runs++;
-    return def->run(node, state, in, n_in, out, n_out, x);
-}
-static void f_destroy(void *ctx) {
-    free(ctx);
-}
-static void *f_host_alloc(void *ctx, size_t bytes) {
-    return f_alloc(ctx, bytes);
-}
-static ke_status_t f_copy_async(void *ctx, int q, void *dst, const void *src, size_t bytes) {
-    fake_t *f = ctx;
-    if (q != KE_Q_COMPUTE && q != KE_Q_COPY)
-        return KE_ERR_INVALID_ARG;
-    if (f->n[q] == FQ_MAX) {
-        f->overflow = 1;
-        return KE_ERR_INTERNAL;
-    }
-    f->q[q][f->n[q]++] = (fcopy_t){dst, src, bytes};
-    f->async_copies[q]++;
-    return KE_OK;
-}
-static ke_status_t f_record(void *ctx, int q, int e) {
-    fake_t *f = ctx;
-    if (e < 0 || e >= KE_BACKEND_EVENTS || (q != KE_Q_COMPUTE && q != KE_Q_COPY))
-        return KE_ERR_INVALID_ARG;
-    f->ev_queue[e] = q;
-    return KE_OK;
-}
-static ke_status_t f_wait(void *ctx, int q, int e) {
-    fake_t *f = ctx;
-    if (e < 0 || e >= KE_BACKEND_EVENTS)
-        return KE_ERR_INVALID_ARG;
-    /* completing the other queue's work now is one legal schedule */
-    if (f->ev_queue[e] >= 0 && f->ev_queue[e] != q)
-        flush(f, f->ev_queue[e]);
-    return KE_OK;
-}
-static ke_status_t f_event_sync(void *ctx, int e) {
-    fake_t *f = ctx;
-    if (e < 0 || e >= KE_BACKEND_EVENTS)
-        return KE_ERR_INVALID_ARG;
-    if (f->ev_queue[e] >= 0)
-        flush(f, f->ev_queue[e]);
-    return KE_OK;
-}
-static ke_status_t f_sync(void *ctx) {
-    fake_t *f = ctx;
-    flush(f, KE_Q_COPY);
-    flush(f, KE_Q_COMPUTE);
-    return KE_OK;
-}
-static ke_status_t f_mem_info(void *ctx, size_t *fr, size_t *tot) {
-    (void)ctx;
-    *fr = (size_t)3 << 30;
-    *tot = (size_t)4 << 30;
-    return KE_OK;
-}
-
-static const ke_backend_iface_t k_fake_async = {
-    .name = "fake",
-    .supports_op = f_supports,
-    .alloc = f_alloc,
-    .free = f_free,
-    .upload = f_copy,
-    .download = f_copy,
-    .run = f_run,
-    .destroy = f_destroy,
-    .device_memory = 1,
-    .mem_info = f_mem_info,
-    .host_alloc = f_host_alloc,
-    .host_free = f_free,
-    .copy_async = f_copy_async,
-    .event_record = f_record,
-    .event_wait = f_wait,
-    .event_sync = f_event_sync,
-    .sync = f_sync,
-};
-
-static const ke_backend_iface_t k_fake_sync = {
-    .name = "fake",
-    .supports_op = f_supports,
-    .alloc = f_alloc,
-    .free = f_free,
-    .upload = f_copy,
-    .download = f_copy,
-    .run = f_run,
-    .destroy = f_destroy,
-    .device_memory = 1,
-};
-
-static ke_backend_t *fake_new(const ke_backend_iface_t *iface, fake_t **out) {
-    ke_backend_t *be = calloc(1, sizeof *be);
-    fake_t *f = calloc(1, sizeof *f);
-    assert_non_null(be);
-    assert_non_null(f);
-    for (int i = 0; i < KE_BACKEND_EVENTS; i++)
-        f->ev_queue[i] = -1;
-    char err[256];
-    be->pool = ke_threadpool_new(1, err, sizeof err);
-    assert_non_null(be->pool);
-    be->n_threads = 1;
-    be->iface = iface;
-    be->ctx = f;
-    *out = f;
-    return be;
-}
+#include "ke_fake_device.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -317,28 +160,30 @@ static void pipeline(ke_plan_t *p, case_t *c) {
 
 static const int k_rows[NB] = {3, 8, 1, 5};
 
-static void run_models(const ke_backend_iface_t *iface, int expect_async) {
+static void run_models(int expect_async) {
     const char *models[] = {"mnist_mlp", "cnn", "bert_tiny", "identity16", "binary_classifier"};
     for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
         case_t c;
         make_case(&c, models[k], k_rows);
-        fake_t *f = NULL;
+        fake_dev_stats_t fst;
+        memset(&fst, 0, sizeof fst);
         ke_plan_params_t pp = ke_plan_default_params();
         pp.max_batch = c.max_batch;
         pp.n_threads = 1;
-        pp.backend = fake_new(iface, &f);
+        pp.backend = expect_async ? fake_dev_new(&fst) : fake_dev_new_sync(&fst);
+        assert_non_null(pp.backend);
         char err[512];
         ke_plan_t *p = ke_plan_new(c.m, &pp, err, sizeof err);
         if (!p)
             fail_msg("%s: %s", models[k], err);
         pipeline(p, &c);
-        assert_false(f->overflow);
-        assert_true(f->runs > 0);
+        assert_false(fst.overflow);
+        assert_true(fst.runs > 0);
         if (expect_async) {
-            assert_true(f->async_copies[KE_Q_COPY] >= 2 * NB);    /* inputs on the copy queue */
-            assert_true(f->async_copies[KE_Q_COMPUTE] >= 2 * NB); /* outputs on compute */
+            assert_true(fst.async_copies_q[KE_Q_COPY] >= 2 * NB);    /* inputs on the copy queue */
+            assert_true(fst.async_copies_q[KE_Q_COMPUTE] >= 2 * NB); /* outputs on compute */
         } else {
-            assert_int_equal(f->async_copies[KE_Q_COPY] + f->async_copies[KE_Q_COMPUTE], 0);
+            assert_int_equal(fst.async_copies_q[KE_Q_COPY] + fst.async_copies_q[KE_Q_COMPUTE], 0);
         }
         size_t fr = 0, tot = 0;
         assert_int_equal(ke_plan_device_memory(p, &fr, &tot),
@@ -350,12 +195,12 @@ static void run_models(const ke_backend_iface_t *iface, int expect_async) {
 
 static void test_fake_device_async(void **st) {
     (void)st;
-    run_models(&k_fake_async, 1);
+    run_models(1);
 }
 
 static void test_fake_device_sync(void **st) {
     (void)st;
-    run_models(&k_fake_sync, 0);
+    run_models(0);
 }
 
 static void test_cpu_async(void **st) {

@@ -208,28 +208,22 @@ static int assign_all(rd_kafka_t *rk, const consume_opts_t *o) {
 }
 
 static rd_kafka_t *make_consumer(const consume_opts_t *o, const kf_config_t *xcfg) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
     char err[512], group[128];
     if (o->group)
         snprintf(group, sizeof(group), "%s", o->group);
     else
         snprintf(group, sizeof(group), "kinfer-consume-%lld", (long long)kf_epoch_ms());
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->bootstrap, err, sizeof(err)) ||
-        rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err)) ||
-        rd_kafka_conf_set(conf, "enable.auto.commit", o->group ? "true" : "false", err,
-                          sizeof(err)) ||
-        rd_kafka_conf_set(conf, "auto.offset.reset", o->from_beginning ? "earliest" : "latest", err,
-                          sizeof(err)) ||
-        rd_kafka_conf_set(conf, "session.timeout.ms", "6000", err, sizeof(err))) {
-        fprintf(stderr, "kinfer consume: %s\n", err);
-        rd_kafka_conf_destroy(conf);
+    const char *const kv[][2] = {
+        {"bootstrap.servers", o->bootstrap},
+        {"group.id", group},
+        {"enable.auto.commit", o->group ? "true" : "false"},
+        {"auto.offset.reset", o->from_beginning ? "earliest" : "latest"},
+        {"session.timeout.ms", "6000"},
+        {NULL, NULL},
+    };
+    rd_kafka_conf_t *conf = kf_cli_kafka_conf_new("consume", kv, xcfg);
+    if (!conf)
         return NULL;
-    }
-    if (kf_config_apply_kafka(xcfg, conf, err, sizeof(err)) != KF_OK) {
-        fprintf(stderr, "kinfer consume: -X: %s\n", err);
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!rk) {
         fprintf(stderr, "kinfer consume: %s\n", err);
@@ -347,9 +341,7 @@ int kf_cli_consume(int argc, char **argv) {
         fprintf(stderr, "kinfer consume: out of memory\n");
         return 1;
     }
-    char err[512];
     int rc = 0, c;
-    int64_t v = 0;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "b:t:g:n:o:X:qh", opts, NULL)) != -1) {
         switch (c) {
@@ -367,12 +359,7 @@ int kf_cli_consume(int argc, char **argv) {
             }
             break;
         case O_SCHEMA:
-            if (kf_cli_parse_i64(optarg, 0, INT32_MAX, &v)) {
-                fprintf(stderr, "kinfer consume: --schema-id '%s': expected 0..%d\n", optarg,
-                        INT32_MAX);
-                rc = 2;
-            }
-            o.codec.result_schema_id = (int32_t)v;
+            rc = kf_cli_schema_id_parse("consume", optarg, &o.codec.result_schema_id);
             break;
         case 'n':
             if (kf_cli_parse_i64(optarg, 1, INT64_MAX, &o.max)) {
@@ -387,13 +374,7 @@ int kf_cli_consume(int argc, char **argv) {
                 rc = 2;
             }
             break;
-        case 'X':
-            if (kf_config_set_pair(xcfg, optarg, 1, KF_CFG_SRC_FLAG, "-X", err, sizeof(err)) !=
-                KF_OK) {
-                fprintf(stderr, "kinfer consume: -X: %s\n", err);
-                rc = 2;
-            }
-            break;
+        case 'X': rc = kf_cli_property_set("consume", xcfg, optarg); break;
         case 'h':
             usage(stdout);
             kf_config_free(xcfg);
@@ -401,20 +382,12 @@ int kf_cli_consume(int argc, char **argv) {
         default: rc = 2; break;
         }
     }
-    if (rc == 0 && optind < argc) {
-        fprintf(stderr, "kinfer consume: unexpected argument '%s'\n", argv[optind]);
-        rc = 2;
-    }
+    rc = kf_cli_operands_check("consume", rc, optind, argc, argv);
     if (rc == 0 && (!o.bootstrap || !o.topic)) {
         fprintf(stderr, "kinfer consume: -b/--bootstrap and -t/--topic are required\n");
         rc = 2;
     }
-    if (rc == 2) {
-        fprintf(stderr, "(kinfer consume --help lists the options)\n");
-        kf_config_free(xcfg);
-        return 2;
-    }
-    rc = run(&o, xcfg);
+    rc = rc ? kf_cli_usage_hint("consume") : run(&o, xcfg);
     kf_config_free(xcfg);
     return rc;
 }

@@ -161,21 +161,13 @@ static int prepare_shapes(const produce_opts_t *o, produce_input_t *in) {
 }
 
 static rd_kafka_conf_t *make_conf(const produce_opts_t *o, const kf_config_t *xcfg) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char err[512];
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", o->bootstrap, err, sizeof(err)) ||
-        rd_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err)) ||
-        rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err))) {
-        fprintf(stderr, "kinfer produce: %s\n", err);
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    if (kf_config_apply_kafka(xcfg, conf, err, sizeof(err)) != KF_OK) {
-        fprintf(stderr, "kinfer produce: -X: %s\n", err);
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    return conf;
+    const char *const kv[][2] = {
+        {"bootstrap.servers", o->bootstrap},
+        {"enable.idempotence", "true"},
+        {"linger.ms", "5"},
+        {NULL, NULL},
+    };
+    return kf_cli_kafka_conf_new("produce", kv, xcfg);
 }
 
 static int run(const produce_opts_t *o, const kf_config_t *xcfg) {
@@ -357,7 +349,6 @@ int kf_cli_produce(int argc, char **argv) {
         fprintf(stderr, "kinfer produce: out of memory\n");
         return 1;
     }
-    char err[512];
     int rc = 0, c;
     optind = 1;
     while (rc == 0 && (c = getopt_long(argc, argv, "b:t:m:i:s:r:n:X:qh", opts, NULL)) != -1) {
@@ -396,16 +387,9 @@ int kf_cli_produce(int argc, char **argv) {
                 rc = 2;
             }
             break;
-        case O_SCHEMA: {
-            int64_t v;
-            if (kf_cli_parse_i64(optarg, 0, INT32_MAX, &v)) {
-                fprintf(stderr, "kinfer produce: --schema-id '%s': expected 0..%d\n", optarg,
-                        INT32_MAX);
-                rc = 2;
-            }
-            o.codec.request_schema_id = (int32_t)v;
+        case O_SCHEMA:
+            rc = kf_cli_schema_id_parse("produce", optarg, &o.codec.request_schema_id);
             break;
-        }
         case O_IDP: o.id_prefix = optarg; break;
         case O_KEY: o.key = optarg; break;
         case O_META: {
@@ -440,13 +424,7 @@ int kf_cli_produce(int argc, char **argv) {
                 rc = 2;
             }
             break;
-        case 'X':
-            if (kf_config_set_pair(xcfg, optarg, 1, KF_CFG_SRC_FLAG, "-X", err, sizeof(err)) !=
-                KF_OK) {
-                fprintf(stderr, "kinfer produce: -X: %s\n", err);
-                rc = 2;
-            }
-            break;
+        case 'X': rc = kf_cli_property_set("produce", xcfg, optarg); break;
         case 'q': o.quiet = 1; break;
         case 'h':
             usage(stdout);
@@ -455,10 +433,7 @@ int kf_cli_produce(int argc, char **argv) {
         default: rc = 2; break;
         }
     }
-    if (rc == 0 && optind < argc) {
-        fprintf(stderr, "kinfer produce: unexpected argument '%s'\n", argv[optind]);
-        rc = 2;
-    }
+    rc = kf_cli_operands_check("produce", rc, optind, argc, argv);
     if (rc == 0 && (!o.bootstrap || !o.topic || !o.model)) {
         fprintf(stderr, "kinfer produce: -b/--bootstrap, -t/--topic and --model are required\n");
         rc = 2;
@@ -467,12 +442,7 @@ int kf_cli_produce(int argc, char **argv) {
         fprintf(stderr, "kinfer produce: give either --input or --shape (not both)\n");
         rc = 2;
     }
-    if (rc == 2) {
-        fprintf(stderr, "(kinfer produce --help lists the options)\n");
-        kf_config_free(xcfg);
-        return 2;
-    }
-    rc = run(&o, xcfg);
+    rc = rc ? kf_cli_usage_hint("produce") : run(&o, xcfg);
     kf_config_free(xcfg);
     return rc;
 }

@@ -273,3 +273,54 @@ int kf_cli_signal_take(void) {
     kf_cli_stop_signal = 0;
     return sig;
 }
+
+int kf_cli_property_set(const char *cli, kf_config_t *xcfg, const char *arg) {
+    char err[512];
+    if (kf_config_set_pair(xcfg, arg, 1, KF_CFG_SRC_FLAG, "-X", err, sizeof(err)) != KF_OK) {
+        fprintf(stderr, "kinfer %s: -X: %s\n", cli, err);
+        return 2;
+    }
+    return 0;
+}
+
+int kf_cli_schema_id_parse(const char *cli, const char *arg, int32_t *out) {
+    int64_t v;
+    if (kf_cli_parse_i64(arg, 0, INT32_MAX, &v)) {
+        fprintf(stderr, "kinfer %s: --schema-id '%s': expected 0..%d\n", cli, arg, INT32_MAX);
+        return 2;
+    }
+    *out = (int32_t)v;
+    return 0;
+}
+
+int kf_cli_operands_check(const char *cli, int rc, int first, int argc, char **argv) {
+    if (rc == 0 && first < argc) {
+        fprintf(stderr, "kinfer %s: unexpected argument '%s'\n", cli, argv[first]);
+        return 2;
+    }
+    return rc;
+}
+
+int kf_cli_usage_hint(const char *cli) {
+    fprintf(stderr, "(kinfer %s --help lists the options)\n", cli);
+    return 2;
+}
+
+rd_kafka_conf_t *kf_cli_kafka_conf_new(const char *cli, const char *const (*kv)[2],
+                                       const kf_config_t *xcfg) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[512];
+    for (; (*kv)[0]; kv++) {
+        if (rd_kafka_conf_set(conf, (*kv)[0], (*kv)[1], err, sizeof(err)) != RD_KAFKA_CONF_OK) {
+            fprintf(stderr, "kinfer %s: %s\n", cli, err);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    }
+    if (kf_config_apply_kafka(xcfg, conf, err, sizeof(err)) != KF_OK) {
+        fprintf(stderr, "kinfer %s: -X: %s\n", cli, err);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}

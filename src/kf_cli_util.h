@@ -1,6 +1,7 @@
 /* kf_cli_util: small helpers shared by the produce/consume/demo CLIs:
  * number parsing, tensor spec parsing ("input:float32:1x784"), seeded random
- * tensor fill, JSON string escaping, and a monotonic clock.
+ * tensor fill, JSON string escaping, a monotonic clock, and the option and
+ * Kafka client setup steps the Kafka CLIs share.
  * All functions are reentrant; state (the RNG) lives in the caller. */
 #ifndef KF_CLI_UTIL_H
 #define KF_CLI_UTIL_H
@@ -10,6 +11,7 @@
 #include <stdio.h>
 
 #include "kf_codec.h"
+#include "kf_config.h"
 #include "kf_status.h"
 
 /* Strict decimal integer in [lo, hi]; whole string. 0 on success, -1 else. */
@@ -57,6 +59,26 @@ void kf_json_write_str(FILE *out, const char *s, size_t n);
 int kf_cli_signals_install(void);
 /* Returns the recorded signal number (and clears it), or 0 when none. */
 int kf_cli_signal_take(void);
+
+/* Option and Kafka client helpers of the CLIs. `cli` is the subcommand
+ * ("consume"); messages go to stderr as "kinfer <cli>: ...". The option
+ * helpers return 0, or 2 (a usage error) after their message. */
+
+/* -X/--property KEY=VALUE: stores the librdkafka property in xcfg. */
+int kf_cli_property_set(const char *cli, kf_config_t *xcfg, const char *arg);
+/* --schema-id K: K in 0..INT32_MAX into *out (left alone on error). */
+int kf_cli_schema_id_parse(const char *cli, const char *arg, int32_t *out);
+/* After getopt: an operand left (argv[first], first = optind) is refused.
+ * rc is the parsing status so far and is returned when it is not 0. */
+int kf_cli_operands_check(const char *cli, int rc, int first, int argc, char **argv);
+/* Prints the "--help lists the options" hint; returns 2. */
+int kf_cli_usage_hint(const char *cli);
+
+/* A new librdkafka conf: the properties kv ({KEY, VALUE} pairs, ended by
+ * {NULL, NULL}), then the -X properties of xcfg over them. NULL after a
+ * message on stderr. The caller owns the conf (rd_kafka_new takes it). */
+rd_kafka_conf_t *kf_cli_kafka_conf_new(const char *cli, const char *const (*kv)[2],
+                                       const kf_config_t *xcfg);
 
 /* Monotonic microseconds. */
 int64_t kf_now_us(void);

@@ -201,23 +201,11 @@ static int make_msg(const bcase_t *bc, int64_t i, kf_buf_t *buf) {
     char id[32];
     snprintf(id, sizeof(id), "b%lld", (long long)i);
     kf_tensor_view_t t;
-    memset(&t, 0, sizeof(t));
-    t.name = "input";
-    t.dtype = KF_DTYPE_FLOAT32;
-    t.rank = 2;
-    t.shape[0] = 1;
-    t.shape[1] = bc->feat;
-    t.data = x;
-    t.nbytes = (size_t)bc->feat * sizeof(float);
+    kf_request_t req;
+    kf_cli_row_request_init(&req, &t, id, "m", x, bc->feat);
     /* pad small jobs to ~200 bytes like the passthrough message */
     kf_kv_t md = {"pad", "................................................................"
                          "......................................"};
-    kf_request_t req;
-    memset(&req, 0, sizeof(req));
-    req.id = id;
-    req.model = "m";
-    req.inputs = &t;
-    req.n_inputs = 1;
     if (bc->feat < 64) {
         req.metadata = &md;
         req.n_metadata = 1;
@@ -259,19 +247,9 @@ static size_t produce(bench_t *b, const bcase_t *bc, const char *topic, int64_t 
         }
         char key[32];
         int kl = snprintf(key, sizeof(key), "%lld", (long long)i);
-        for (;;) {
-            int64_t sent = kf_now_us();
-            rd_kafka_headers_t *h = rd_kafka_headers_new(1);
-            rd_kafka_header_add(h, SENT_HDR, -1, &sent, sizeof(sent));
-            rd_kafka_resp_err_t err = rd_kafka_producev(
-                p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION((int32_t)(i % b->partitions)),
-                RD_KAFKA_V_KEY(key, (size_t)kl), RD_KAFKA_V_VALUE(buf.data, buf.len),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
-            if (!err)
-                break;
-            rd_kafka_headers_destroy(h);
+        while (kf_cli_stamped_produce(p, topic, (int32_t)(i % b->partitions), key, (size_t)kl,
+                                      buf.data, buf.len, SENT_HDR) != RD_KAFKA_RESP_ERR_NO_ERROR)
             rd_kafka_poll(p, 5);
-        }
         rd_kafka_poll(p, 0);
     }
     rd_kafka_flush(p, 30000);
@@ -312,14 +290,8 @@ static void *lat_main(void *arg) {
         if (!m)
             continue;
         if (!m->err) {
-            int64_t now = kf_now_us(), sent = 0;
+            int64_t now = kf_now_us(), sent = kf_cli_stamp_read(m, SENT_HDR);
             idle = now;
-            rd_kafka_headers_t *h = NULL;
-            const void *v;
-            size_t vl;
-            if (rd_kafka_message_headers(m, &h) == 0 &&
-                rd_kafka_header_get_last(h, SENT_HDR, &v, &vl) == 0 && vl == sizeof(sent))
-                memcpy(&sent, v, sizeof(sent));
             r->lat[r->got++] = sent ? now - sent : 0;
         }
         rd_kafka_message_destroy(m);
@@ -327,11 +299,6 @@ static void *lat_main(void *arg) {
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
     return NULL;
-}
-
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
 }
 
 typedef struct result {
@@ -428,7 +395,7 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     pthread_join(th, NULL);
     pipe_stop(&p);
     if (r.got > 0) {
-        qsort(r.lat, (size_t)r.got, sizeof(int64_t), cmp_i64);
+        qsort(r.lat, (size_t)r.got, sizeof(int64_t), kf_cli_cmp_i64);
         res->p50_ms = (double)r.lat[r.got / 2] / 1000.0;
         res->p99_ms = (double)r.lat[(r.got * 99) / 100] / 1000.0;
     }
@@ -436,10 +403,10 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     free(r.lat);
     long k = atomic_load(&rec.n) < rec.cap ? (long)atomic_load(&rec.n) : rec.cap;
     if (bc->model && k > 0) {
-        qsort(rec.lat, (size_t)k, sizeof(int64_t), cmp_i64);
-        qsort(rec.compute, (size_t)k, sizeof(int64_t), cmp_i64);
-        qsort(rec.queue, (size_t)k, sizeof(int64_t), cmp_i64);
-        qsort(rec.rest, (size_t)k, sizeof(int64_t), cmp_i64);
+        qsort(rec.lat, (size_t)k, sizeof(int64_t), kf_cli_cmp_i64);
+        qsort(rec.compute, (size_t)k, sizeof(int64_t), kf_cli_cmp_i64);
+        qsort(rec.queue, (size_t)k, sizeof(int64_t), kf_cli_cmp_i64);
+        qsort(rec.rest, (size_t)k, sizeof(int64_t), kf_cli_cmp_i64);
         res->queue_p99_ms = (double)rec.queue[(k * 99) / 100] / 1000.0;
         res->rest_p99_ms = (double)rec.rest[(k * 99) / 100] / 1000.0;
         res->w_n = k;

@@ -130,13 +130,7 @@ static void *reader_main(void *arg) {
             continue;
         }
         int64_t j = res->id[0] == 'd' ? atoll(res->id + 1) : -1;
-        rd_kafka_headers_t *h = NULL;
-        const void *v;
-        size_t vl;
-        int64_t sent = 0;
-        if (rd_kafka_message_headers(m, &h) == 0 &&
-            rd_kafka_header_get_last(h, SENT_HDR, &v, &vl) == 0 && vl == sizeof(sent))
-            memcpy(&sent, v, sizeof(sent));
+        int64_t sent = kf_cli_stamp_read(m, SENT_HDR);
         if (j >= 0 && j < r->jobs && res->status == KF_RESULT_OK && res->n_outputs == 1 &&
             res->outputs[0].nbytes == 40) {
             float logits[10];
@@ -159,11 +153,6 @@ static void *reader_main(void *arg) {
     rd_kafka_consumer_close(c);
     rd_kafka_destroy(c);
     return NULL;
-}
-
-static int cmp_i64(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
 }
 
 static int parse(int argc, char **argv, demo_opts_t *o) {
@@ -240,20 +229,8 @@ static int produce_jobs(const demo_opts_t *o, const char *bootstrap, const kf_np
         char id[32];
         snprintf(id, sizeof(id), "d%lld", (long long)j);
         kf_tensor_view_t t;
-        memset(&t, 0, sizeof(t));
-        t.name = "input";
-        t.dtype = KF_DTYPE_FLOAT32;
-        t.rank = 2;
-        t.shape[0] = 1;
-        t.shape[1] = FEAT;
-        t.data = x;
-        t.nbytes = sizeof(x);
         kf_request_t req;
-        memset(&req, 0, sizeof(req));
-        req.id = id;
-        req.model = "mnist";
-        req.inputs = &t;
-        req.n_inputs = 1;
+        kf_cli_row_request_init(&req, &t, id, "mnist", x, FEAT);
         kf_codec_error_t ce;
         if (kf_codec_encode_request(&o->codec, &req, &buf, &ce) != KF_OK) {
             fprintf(stderr, "kinfer demo: encode: %s\n", ce.msg);
@@ -261,16 +238,11 @@ static int produce_jobs(const demo_opts_t *o, const char *bootstrap, const kf_np
             break;
         }
         for (;;) {
-            int64_t sent = kf_now_us();
-            rd_kafka_headers_t *h = rd_kafka_headers_new(1);
-            rd_kafka_header_add(h, SENT_HDR, -1, &sent, sizeof(sent));
-            rd_kafka_resp_err_t err = rd_kafka_producev(
-                p, RD_KAFKA_V_TOPIC(JOBS_TOPIC), RD_KAFKA_V_PARTITION((int32_t)(j % o->partitions)),
-                RD_KAFKA_V_KEY(id, strlen(id)), RD_KAFKA_V_VALUE(buf.data, buf.len),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+            rd_kafka_resp_err_t err =
+                kf_cli_stamped_produce(p, JOBS_TOPIC, (int32_t)(j % o->partitions), id, strlen(id),
+                                       buf.data, buf.len, SENT_HDR);
             if (!err)
                 break;
-            rd_kafka_headers_destroy(h);
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 fprintf(stderr, "kinfer demo: produce: %s\n", rd_kafka_err2str(err));
                 rc = -1;
@@ -405,7 +377,7 @@ int kf_cli_demo(int argc, char **argv) {
     kf_worker_stop(w);
     kf_worker_wait(w, 30000);
     kf_worker_stats_t s = kf_worker_stats(w);
-    qsort(r.lat_us, (size_t)r.got, sizeof(int64_t), cmp_i64);
+    qsort(r.lat_us, (size_t)r.got, sizeof(int64_t), kf_cli_cmp_i64);
     double secs = (double)(r.last_us - t0) / 1e6;
     printf("answered     %lld/%lld jobs (%lld errors)\n", (long long)r.got, (long long)o.jobs,
            (long long)r.errors);

@@ -324,3 +324,51 @@ rd_kafka_conf_t *kf_cli_kafka_conf_new(const char *cli, const char *const (*kv)[
     }
     return conf;
 }
+
+void kf_cli_row_request_init(kf_request_t *req, kf_tensor_view_t *t, const char *id,
+                             const char *model, const float *x, int64_t feat) {
+    memset(t, 0, sizeof(*t));
+    t->name = "input";
+    t->dtype = KF_DTYPE_FLOAT32;
+    t->rank = 2;
+    t->shape[0] = 1;
+    t->shape[1] = feat;
+    t->data = x;
+    t->nbytes = (size_t)feat * sizeof(float);
+    memset(req, 0, sizeof(*req));
+    req->id = id;
+    req->model = model;
+    req->inputs = t;
+    req->n_inputs = 1;
+}
+
+rd_kafka_resp_err_t kf_cli_stamped_produce(rd_kafka_t *p, const char *topic, int32_t partition,
+                                           const void *key, size_t key_len, const void *value,
+                                           size_t len, const char *hdr) {
+    int64_t sent = kf_now_us();
+    rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+    rd_kafka_header_add(h, hdr, -1, &sent, sizeof(sent));
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, key_len),
+        RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+    if (err)
+        rd_kafka_headers_destroy(h);
+    return err;
+}
+
+int64_t kf_cli_stamp_read(const rd_kafka_message_t *m, const char *hdr) {
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t vl;
+    int64_t sent = 0;
+    if (rd_kafka_message_headers(m, &h) == 0 && rd_kafka_header_get_last(h, hdr, &v, &vl) == 0 &&
+        vl == sizeof(sent))
+        memcpy(&sent, v, sizeof(sent));
+    return sent;
+}
+
+int kf_cli_cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}

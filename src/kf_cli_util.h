@@ -80,6 +80,26 @@ int kf_cli_usage_hint(const char *cli);
 rd_kafka_conf_t *kf_cli_kafka_conf_new(const char *cli, const char *const (*kv)[2],
                                        const kf_config_t *xcfg);
 
+/* Fills *t and *req (both zeroed first) for a one-row float32 job: input
+ * "input" of shape [1, feat] at x, the given id and model; req->inputs is
+ * t. Nothing is copied: t, x, id and model must outlive the use of req. */
+void kf_cli_row_request_init(kf_request_t *req, kf_tensor_view_t *t, const char *id,
+                             const char *model, const float *x, int64_t feat);
+
+/* One rd_kafka_producev of value (copied) with key to topic/partition,
+ * with a header `hdr` holding the send time (kf_now_us(), an int64_t in
+ * host byte order). Returns librdkafka's error; on
+ * RD_KAFKA_RESP_ERR__QUEUE_FULL the caller polls and tries again. */
+rd_kafka_resp_err_t kf_cli_stamped_produce(rd_kafka_t *p, const char *topic, int32_t partition,
+                                           const void *key, size_t key_len, const void *value,
+                                           size_t len, const char *hdr);
+/* The send time in header `hdr` of m (kf_cli_stamped_produce), 0 when
+ * absent. */
+int64_t kf_cli_stamp_read(const rd_kafka_message_t *m, const char *hdr);
+
+/* qsort comparator of int64_t values, ascending. */
+int kf_cli_cmp_i64(const void *a, const void *b);
+
 /* Monotonic microseconds. */
 int64_t kf_now_us(void);
 /* Wall clock Unix epoch milliseconds. */

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kf_cli_util.h"
 #include "kf_codec.h"
 #include "wk_fixture.h"
 
@@ -68,20 +69,8 @@ static void *feed_main(void *arg) {
         char id[32];
         snprintf(id, sizeof(id), "j%d", i);
         kf_tensor_view_t t;
-        memset(&t, 0, sizeof(t));
-        t.name = "input";
-        t.dtype = KF_DTYPE_FLOAT32;
-        t.rank = 2;
-        t.shape[0] = 1;
-        t.shape[1] = FEAT;
-        t.data = x;
-        t.nbytes = sizeof(x);
         kf_request_t r;
-        memset(&r, 0, sizeof(r));
-        r.id = id;
-        r.model = "m";
-        r.inputs = &t;
-        r.n_inputs = 1;
+        kf_cli_row_request_init(&r, &t, id, "m", x, FEAT);
         kf_codec_error_t ce;
         WK_CHECK(kf_codec_encode_request(&cp, &r, &buf, &ce) == KF_OK, "encode: %s", ce.msg);
         wk_produce(p, IN, i % PARTS, id, strlen(id), buf.data, buf.len, NULL);

@@ -7,7 +7,7 @@ JOBS ?= $(shell nproc)
 CTEST_FLAGS ?= --output-on-failure
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build demo test test-sanitize bench fuzz format clean
+.PHONY: all deps configure build demo test test-sanitize bench fuzz format format-check clean
 
 all: build
 
@@ -46,6 +46,10 @@ fuzz:
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h' '*.cu')
+
+# Fails when a tracked source file differs from .clang-format's layout.
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h' '*.cu')
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

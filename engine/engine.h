@@ -32,15 +32,15 @@ typedef struct ke_model ke_model_t;
 typedef struct ke_plan ke_plan_t;
 
 typedef struct ke_load_params {
-    int fold_constants;      /* 1: constant folding (default 1) */
-    int fuse;                /* 1: fusion passes (default 1) */
+    int fold_constants; /* 1: constant folding (default 1) */
+    int fuse;           /* 1: fusion passes (default 1) */
     /* 1: also the fusions only the CPU kernels run natively (Transposes and
      * a constant scale folded into batched MatMuls: attention; skipped on
      * CPUs without AVX2, where the unfused graph is faster); set it when
      * the model's plans are all for the CPU backend, as other backends hand
      * such nodes to the CPU fallback (default 0). */
     int cpu_fusions;
-    size_t max_model_bytes;  /* refuse bigger files (default 2 GiB) */
+    size_t max_model_bytes; /* refuse bigger files (default 2 GiB) */
     /* Op table to resolve nodes against; NULL = the built-in kernels
      * (ke_ops_table()). Tests use this to plug fakes below the API. */
     const ke_op_def_t *ops;
@@ -61,12 +61,12 @@ void ke_model_free(ke_model_t *m);
 
 /* A graph input or output. shape[batch_axis] is -1 when batch_axis >= 0. */
 typedef struct ke_io_info {
-    const char *name;   /* borrowed from the model */
+    const char *name; /* borrowed from the model */
     ke_dtype_t dtype;
     int rank;
     int64_t shape[KE_MAX_RANK];
-    int batch_axis;     /* 0 for batched models, -1 otherwise */
-    size_t row_bytes;   /* bytes of one batch row (whole tensor if no batch) */
+    int batch_axis;   /* 0 for batched models, -1 otherwise */
+    size_t row_bytes; /* bytes of one batch row (whole tensor if no batch) */
 } ke_io_info_t;
 
 int ke_model_num_inputs(const ke_model_t *m);
@@ -110,9 +110,9 @@ const char *ke_precision_name(ke_precision_t p);
 struct ke_backend;
 
 typedef struct ke_plan_params {
-    int max_batch;        /* >= 1 (default 1); ignored without a batch dim */
-    int n_threads;        /* <= 0: all cores (default 0) */
-    const char *device;   /* "cpu" (default), "cuda", "cuda:N", "auto" */
+    int max_batch;            /* >= 1 (default 1); ignored without a batch dim */
+    int n_threads;            /* <= 0: all cores (default 0) */
+    const char *device;       /* "cpu" (default), "cuda", "cuda:N", "auto" */
     ke_precision_t precision; /* default KE_PREC_FP32 */
     /* NULL (default): the backend comes from `device`. Non-NULL: the plan
      * takes ownership of this backend (also when ke_plan_new fails); tests
@@ -153,8 +153,8 @@ ke_status_t ke_plan_output_desc(const ke_plan_t *p, int i, int n_rows, ke_tensor
  * input i's data in model order (n_rows * row_bytes, C order, host memory,
  * only read); outputs[i] to caller memory of ke_plan_output_desc() bytes.
  * No allocation. The plan's run thread only. */
-ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
-                        void *const *outputs, char *err, size_t errsz);
+ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs, void *const *outputs,
+                        char *err, size_t errsz);
 
 /* Asynchronous runs (double buffering). ke_plan_submit copies the inputs
  * (the caller may reuse its buffers on return) and queues the batch;
@@ -177,8 +177,7 @@ ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
 #define KE_PLAN_SLOTS 2
 ke_status_t ke_plan_submit(ke_plan_t *p, int n_rows, const void *const *inputs, char *err,
                            size_t errsz);
-ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *err,
-                         size_t errsz);
+ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *err, size_t errsz);
 int ke_plan_pending(const ke_plan_t *p); /* batches submitted and not yet waited */
 /* 1 when ke_plan_submit returns before the batch has run (a device backend
  * with copy queues: keeping one batch in flight overlaps the next batch's

@@ -26,10 +26,12 @@ enum { KE_Q_COMPUTE = 0, KE_Q_COPY = 1 };
 typedef struct ke_backend_iface {
     const char *name; /* "cpu", "cuda" */
     int (*supports_op)(void *ctx, const ke_node_info_t *node, const ke_op_def_t *def);
-    void *(*alloc)(void *ctx, size_t bytes);      /* 64-byte aligned; NULL on failure */
-    void (*free)(void *ctx, void *ptr);           /* NULL is a no-op */
-    ke_status_t (*upload)(void *ctx, void *dst, const void *src, size_t bytes);   /* host -> backend */
-    ke_status_t (*download)(void *ctx, void *dst, const void *src, size_t bytes); /* backend -> host */
+    void *(*alloc)(void *ctx, size_t bytes); /* 64-byte aligned; NULL on failure */
+    void (*free)(void *ctx, void *ptr);      /* NULL is a no-op */
+    ke_status_t (*upload)(void *ctx, void *dst, const void *src,
+                          size_t bytes); /* host -> backend */
+    ke_status_t (*download)(void *ctx, void *dst, const void *src,
+                            size_t bytes); /* backend -> host */
     ke_status_t (*run)(void *ctx, const ke_node_info_t *node, const ke_op_def_t *def,
                        const void *state, const ke_tensor_t *const *in, int n_in,
                        ke_tensor_t *const *out, int n_out, ke_exec_ctx_t *x);
@@ -66,8 +68,8 @@ typedef struct ke_backend_iface {
 typedef struct ke_backend {
     const ke_backend_iface_t *iface;
     void *ctx;
-    int n_threads;          /* host threads the backend uses */
-    ke_threadpool_t *pool;  /* host pool for kernels (may be NULL) */
+    int n_threads;         /* host threads the backend uses */
+    ke_threadpool_t *pool; /* host pool for kernels (may be NULL) */
 } ke_backend_t;
 
 /* device: "cpu", "cuda", "cuda:N", "auto" (cuda when compiled in and a GPU
@@ -75,8 +77,8 @@ typedef struct ke_backend {
  * backend; TF32/FP16/BF16 only on CUDA (the CPU backend is refused with a
  * message naming the precision). NULL + err on failure. Caller frees with
  * ke_backend_free(). Loading thread. */
-ke_backend_t *ke_backend_new(const char *device, int n_threads, ke_precision_t precision,
-                             char *err, size_t errsz);
+ke_backend_t *ke_backend_new(const char *device, int n_threads, ke_precision_t precision, char *err,
+                             size_t errsz);
 void ke_backend_free(ke_backend_t *be); /* NULL is a no-op */
 
 /* Number of usable CUDA devices (0 without the CUDA backend, a driver or a

@@ -19,7 +19,8 @@ static void *cpu_alloc(void *ctx, size_t bytes) {
     (void)ctx;
     size_t n = (bytes + 63) & ~(size_t)63;
     void *p = aligned_alloc(64, n ? n : 64);
-    if (p) memset(p, 0, n ? n : 64);
+    if (p)
+        memset(p, 0, n ? n : 64);
     return p;
 }
 
@@ -30,7 +31,8 @@ static void cpu_free(void *ctx, void *p) {
 
 static ke_status_t cpu_copy(void *ctx, void *dst, const void *src, size_t bytes) {
     (void)ctx;
-    if (bytes && dst != src) memcpy(dst, src, bytes);
+    if (bytes && dst != src)
+        memcpy(dst, src, bytes);
     return KE_OK;
 }
 
@@ -41,7 +43,9 @@ static ke_status_t cpu_run(void *ctx, const ke_node_info_t *node, const ke_op_de
     return def->run(node, state, in, n_in, out, n_out, x);
 }
 
-static void cpu_destroy(void *ctx) { (void)ctx; }
+static void cpu_destroy(void *ctx) {
+    (void)ctx;
+}
 
 /* No device hooks: host memory, synchronous (ke_backend.h). */
 static const ke_backend_iface_t k_cpu = {
@@ -59,7 +63,8 @@ static const ke_backend_iface_t k_cpu = {
 ke_backend_t *ke_cpu_backend_new(int n_threads, char *err, size_t errsz) {
     ke_backend_t *be = calloc(1, sizeof *be);
     if (!be) {
-        if (err) snprintf(err, errsz, "cpu backend: out of memory");
+        if (err)
+            snprintf(err, errsz, "cpu backend: out of memory");
         return NULL;
     }
     be->iface = &k_cpu;

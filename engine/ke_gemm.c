@@ -17,7 +17,7 @@
 
 #include "ke_gemm_kern.h"
 
-#define KE_GEMM_KC 1024 /* max K slice (B slice in L2, the rows of A in L1) */
+#define KE_GEMM_KC 1024         /* max K slice (B slice in L2, the rows of A in L1) */
 #define KE_GEMM_RG_BLOCKS 16    /* max row blocks per work item */
 #define KE_GEMM_PAR_MACS 131072 /* below this many MACs (~2 us of work): one thread */
 

@@ -5,14 +5,18 @@
 #include <string.h>
 
 static char *dupstr(const char *s) {
-    if (!s) s = "";
+    if (!s)
+        s = "";
     size_t n = strlen(s) + 1;
     char *d = malloc(n);
-    if (d) memcpy(d, s, n);
+    if (d)
+        memcpy(d, s, n);
     return d;
 }
 
-ke_graph_t *ke_graph_new(void) { return calloc(1, sizeof(ke_graph_t)); }
+ke_graph_t *ke_graph_new(void) {
+    return calloc(1, sizeof(ke_graph_t));
+}
 
 static void free_attr(ke_attr_t *a) {
     free((char *)a->name);
@@ -20,7 +24,8 @@ static void free_attr(ke_attr_t *a) {
     free((int64_t *)a->ints);
     free((float *)a->floats);
     if (a->strings) {
-        for (int64_t k = 0; k < a->n; k++) free((char *)a->strings[k]);
+        for (int64_t k = 0; k < a->n; k++)
+            free((char *)a->strings[k]);
         free((char **)a->strings);
     }
     if (a->t) {
@@ -30,7 +35,8 @@ static void free_attr(ke_attr_t *a) {
 }
 
 void ke_graph_free(ke_graph_t *g) {
-    if (!g) return;
+    if (!g)
+        return;
     for (int i = 0; i < g->n_vals; i++) {
         ke_value_t *v = &g->vals[i];
         free(v->name);
@@ -45,7 +51,8 @@ void ke_graph_free(ke_graph_t *g) {
         free(n->domain);
         free(n->in);
         free(n->out);
-        for (int k = 0; k < n->n_attrs; k++) free_attr(&n->attrs[k]);
+        for (int k = 0; k < n->n_attrs; k++)
+            free_attr(&n->attrs[k]);
         free(n->attrs);
     }
     free(g->vals);
@@ -59,14 +66,16 @@ int ke_graph_add_value(ke_graph_t *g, const char *name) {
     if (g->n_vals == g->cap_vals) {
         int nc = g->cap_vals ? g->cap_vals * 2 : 64;
         ke_value_t *nv = realloc(g->vals, (size_t)nc * sizeof *nv);
-        if (!nv) return -1;
+        if (!nv)
+            return -1;
         g->vals = nv;
         g->cap_vals = nc;
     }
     ke_value_t *v = &g->vals[g->n_vals];
     memset(v, 0, sizeof *v);
     v->name = dupstr(name);
-    if (!v->name) return -1;
+    if (!v->name)
+        return -1;
     v->producer = -1;
     return g->n_vals++;
 }
@@ -76,7 +85,8 @@ int ke_graph_add_node(ke_graph_t *g, const char *name, const char *op_type, cons
     if (g->n_nodes == g->cap_nodes) {
         int nc = g->cap_nodes ? g->cap_nodes * 2 : 32;
         ke_node_t *nn = realloc(g->nodes, (size_t)nc * sizeof *nn);
-        if (!nn) return -1;
+        if (!nn)
+            return -1;
         g->nodes = nn;
         g->cap_nodes = nc;
     }
@@ -97,8 +107,10 @@ int ke_graph_add_node(ke_graph_t *g, const char *name, const char *op_type, cons
     }
     n->n_in = n_in;
     n->n_out = n_out;
-    for (int i = 0; i < n_in; i++) n->in[i] = -1;
-    for (int i = 0; i < n_out; i++) n->out[i] = -1;
+    for (int i = 0; i < n_in; i++)
+        n->in[i] = -1;
+    for (int i = 0; i < n_out; i++)
+        n->out[i] = -1;
     n->opset = g->opset;
     return g->n_nodes++;
 }
@@ -108,7 +120,8 @@ ke_status_t ke_graph_node_set_attr(ke_graph_t *g, int ni, const ke_attr_t *a, ke
     if (n->n_attrs == n->cap_attrs) {
         int nc = n->cap_attrs ? n->cap_attrs * 2 : 4;
         ke_attr_t *na = realloc(n->attrs, (size_t)nc * sizeof *na);
-        if (!na) return KE_ERR_NOMEM;
+        if (!na)
+            return KE_ERR_NOMEM;
         n->attrs = na;
         n->cap_attrs = nc;
     }
@@ -126,13 +139,15 @@ ke_status_t ke_graph_node_set_attr(ke_graph_t *g, int ni, const ke_attr_t *a, ke
     }
     if (a->ints && a->n > 0) {
         int64_t *p = malloc((size_t)a->n * sizeof *p);
-        if (p) memcpy(p, a->ints, (size_t)a->n * sizeof *p);
+        if (p)
+            memcpy(p, a->ints, (size_t)a->n * sizeof *p);
         c.ints = p;
         bad |= p == NULL;
     }
     if (a->floats && a->n > 0) {
         float *p = malloc((size_t)a->n * sizeof *p);
-        if (p) memcpy(p, a->floats, (size_t)a->n * sizeof *p);
+        if (p)
+            memcpy(p, a->floats, (size_t)a->n * sizeof *p);
         c.floats = p;
         bad |= p == NULL;
     }
@@ -178,16 +193,19 @@ int ke_graph_uses(const ke_graph_t *g, int v) {
     int c = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ke_node_t *n = &g->nodes[i];
-        if (n->dead || n->folded) continue;
+        if (n->dead || n->folded)
+            continue;
         for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] == v) c++;
+            if (n->in[k] == v)
+                c++;
     }
     return c;
 }
 
 const ke_op_def_t *ke_graph_find_op(const ke_graph_t *g, const char *op_type, const char *domain,
                                     int opset) {
-    if (g->ops) return ke_op_find_in(g->ops, g->n_ops, op_type, domain, opset);
+    if (g->ops)
+        return ke_op_find_in(g->ops, g->n_ops, op_type, domain, opset);
     return ke_op_find(op_type, domain, opset);
 }
 
@@ -201,7 +219,8 @@ void ke_value_shape_at(const ke_value_t *v, int64_t batch, ke_tensor_t *t) {
 ke_status_t ke_graph_node_rewrite(ke_graph_t *g, int ni, const char *op_type, int opset,
                                   const int *in, int n_in) {
     const ke_op_def_t *def = ke_graph_find_op(g, op_type, "", KE_OPSET_INTERNAL);
-    if (!def) return KE_ERR_UNSUPPORTED;
+    if (!def)
+        return KE_ERR_UNSUPPORTED;
     ke_node_t *n = &g->nodes[ni];
     char *ot = dupstr(op_type);
     int *nin = malloc((size_t)(n_in > 0 ? n_in : 1) * sizeof(int));
@@ -210,13 +229,15 @@ ke_status_t ke_graph_node_rewrite(ke_graph_t *g, int ni, const char *op_type, in
         free(nin);
         return KE_ERR_NOMEM;
     }
-    for (int k = 0; k < n_in; k++) nin[k] = in[k];
+    for (int k = 0; k < n_in; k++)
+        nin[k] = in[k];
     free(n->op_type);
     free(n->in);
     n->op_type = ot;
     n->in = nin;
     n->n_in = n_in;
-    for (int k = 0; k < n->n_attrs; k++) free_attr(&n->attrs[k]);
+    for (int k = 0; k < n->n_attrs; k++)
+        free_attr(&n->attrs[k]);
     n->n_attrs = 0;
     n->attrset.n = 0;
     n->opset = opset;
@@ -226,11 +247,13 @@ ke_status_t ke_graph_node_rewrite(ke_graph_t *g, int ni, const char *op_type, in
 
 int ke_graph_add_const(ke_graph_t *g, const char *name, ke_tensor_t *t) {
     int v = ke_graph_add_value(g, name);
-    if (v < 0) return -1;
+    if (v < 0)
+        return -1;
     ke_value_t *val = &g->vals[v];
     val->kind = KE_VAL_CONST;
     val->t = *t;
     memset(t, 0, sizeof *t);
-    for (int d = 0; d < val->t.rank; d++) val->dim_c[d] = val->t.shape[d];
+    for (int d = 0; d < val->t.rank; d++)
+        val->dim_c[d] = val->t.shape[d];
     return v;
 }

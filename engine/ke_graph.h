@@ -24,12 +24,12 @@ typedef enum ke_val_kind {
 typedef struct ke_value {
     char *name;
     ke_val_kind_t kind;
-    ke_tensor_t t;            /* dtype, shape at B=1 (or fixed), data if CONST */
+    ke_tensor_t t; /* dtype, shape at B=1 (or fixed), data if CONST */
     int64_t dim_a[KE_MAX_RANK];
     int64_t dim_c[KE_MAX_RANK];
-    int64_t *aff_a, *aff_c;   /* AFFINE: element k = aff_a[k]*B + aff_c[k] */
-    int producer;             /* node index or -1 */
-    int is_output;            /* graph output */
+    int64_t *aff_a, *aff_c; /* AFFINE: element k = aff_a[k]*B + aff_c[k] */
+    int producer;           /* node index or -1 */
+    int is_output;          /* graph output */
 } ke_value_t;
 
 typedef struct ke_node {
@@ -41,10 +41,10 @@ typedef struct ke_node {
     int *in, *out;
     ke_attr_t *attrs;
     int n_attrs, cap_attrs;
-    ke_attrs_t attrset;       /* points at attrs (kept in sync) */
+    ke_attrs_t attrset; /* points at attrs (kept in sync) */
     const ke_op_def_t *def;
-    int folded;               /* evaluated at load: not run */
-    int dead;                 /* removed by a pass */
+    int folded; /* evaluated at load: not run */
+    int dead;   /* removed by a pass */
 } ke_node_t;
 
 typedef struct ke_graph {
@@ -52,11 +52,11 @@ typedef struct ke_graph {
     int n_vals, cap_vals;
     ke_node_t *nodes;
     int n_nodes, cap_nodes;
-    int *inputs, n_inputs;    /* value ids */
-    int *outputs, n_outputs;  /* value ids */
-    int opset;                /* ai.onnx opset */
+    int *inputs, n_inputs;   /* value ids */
+    int *outputs, n_outputs; /* value ids */
+    int opset;               /* ai.onnx opset */
     int has_batch;
-    const ke_op_def_t *ops;   /* op table in use */
+    const ke_op_def_t *ops; /* op table in use */
     size_t n_ops;
 } ke_graph_t;
 

@@ -103,12 +103,12 @@ typedef enum ke_attr_type {
 typedef struct ke_attr {
     const char *name;
     ke_attr_type_t type;
-    int64_t i;              /* INT */
-    float f;                /* FLOAT */
-    const char *s;          /* STRING (NUL-terminated) */
-    const ke_tensor_t *t;   /* TENSOR (owned by the graph) */
-    const int64_t *ints;    /* INTS, n entries */
-    const float *floats;    /* FLOATS, n entries */
+    int64_t i;                  /* INT */
+    float f;                    /* FLOAT */
+    const char *s;              /* STRING (NUL-terminated) */
+    const ke_tensor_t *t;       /* TENSOR (owned by the graph) */
+    const int64_t *ints;        /* INTS, n entries */
+    const float *floats;        /* FLOATS, n entries */
     const char *const *strings; /* STRINGS, n entries */
     int64_t n;
 } ke_attr_t;
@@ -139,17 +139,17 @@ typedef enum ke_act {
     KE_ACT_RELU = 1,
     KE_ACT_SIGMOID = 2,
     KE_ACT_TANH = 3,
-    KE_ACT_GELU = 4,       /* erf form */
+    KE_ACT_GELU = 4, /* erf form */
     KE_ACT_LEAKY_RELU = 5
 } ke_act_t;
 
 /* ---- the node as an op sees it ----------------------------------------- */
 
 typedef struct ke_node_info {
-    const char *name;     /* node name (may be "") */
+    const char *name; /* node name (may be "") */
     const char *op_type;
-    const char *domain;   /* "" for ai.onnx */
-    int opset;            /* model opset of that domain */
+    const char *domain; /* "" for ai.onnx */
+    int opset;          /* model opset of that domain */
     const ke_attrs_t *attrs;
 } ke_node_info_t;
 
@@ -165,23 +165,20 @@ typedef struct ke_exec_ctx {
     size_t errsz;
 } ke_exec_ctx_t;
 
-typedef ke_status_t (*ke_op_infer_fn)(const ke_node_info_t *node,
-                                      const ke_tensor_t *const *in, int n_in,
-                                      ke_tensor_t *const *out, int n_out,
-                                      char *err, size_t errsz);
+typedef ke_status_t (*ke_op_infer_fn)(const ke_node_info_t *node, const ke_tensor_t *const *in,
+                                      int n_in, ke_tensor_t *const *out, int n_out, char *err,
+                                      size_t errsz);
 
-typedef ke_status_t (*ke_op_prepare_fn)(const ke_node_info_t *node,
-                                        const ke_tensor_t *const *in, int n_in,
-                                        const ke_tensor_t *const *out, int n_out,
-                                        void **state, size_t *scratch_bytes,
-                                        char *err, size_t errsz);
+typedef ke_status_t (*ke_op_prepare_fn)(const ke_node_info_t *node, const ke_tensor_t *const *in,
+                                        int n_in, const ke_tensor_t *const *out, int n_out,
+                                        void **state, size_t *scratch_bytes, char *err,
+                                        size_t errsz);
 
 typedef void (*ke_op_free_fn)(void *state);
 
 typedef ke_status_t (*ke_op_run_fn)(const ke_node_info_t *node, const void *state,
-                                    const ke_tensor_t *const *in, int n_in,
-                                    ke_tensor_t *const *out, int n_out,
-                                    ke_exec_ctx_t *x);
+                                    const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
+                                    int n_out, ke_exec_ctx_t *x);
 
 /* Row flags. */
 enum {
@@ -201,13 +198,13 @@ enum {
 
 typedef struct ke_op_def {
     const char *op_type;
-    const char *domain;     /* "" = ai.onnx */
+    const char *domain; /* "" = ai.onnx */
     int since_version;
-    uint32_t value_inputs;  /* bit i: infer needs values of input i */
-    uint32_t flags;         /* KE_OP_* */
+    uint32_t value_inputs; /* bit i: infer needs values of input i */
+    uint32_t flags;        /* KE_OP_* */
     ke_op_infer_fn infer;
-    ke_op_prepare_fn prepare;   /* optional */
-    ke_op_free_fn free_state;   /* optional */
+    ke_op_prepare_fn prepare; /* optional */
+    ke_op_free_fn free_state; /* optional */
     ke_op_run_fn run;
 } ke_op_def_t;
 

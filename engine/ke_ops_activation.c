@@ -50,8 +50,7 @@ static const un_desc_t k_un[] = {
     {"Clip", KE_UN_CLIP, -INFINITY, INFINITY},
 };
 
-static const un_desc_t *un_find(const char *op_type)
-{
+static const un_desc_t *un_find(const char *op_type) {
     for (size_t i = 0; i < sizeof k_un / sizeof k_un[0]; i++)
         if (!strcmp(k_un[i].name, op_type))
             return &k_un[i];
@@ -61,8 +60,7 @@ static const un_desc_t *un_find(const char *op_type)
 /* Resolves the op and its parameters from the node (attributes, and Clip's
  * min/max inputs). */
 static ke_status_t un_params(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                             ke_unop_t *op, ke_unparams_t *p, char *err, size_t errsz)
-{
+                             ke_unop_t *op, ke_unparams_t *p, char *err, size_t errsz) {
     const un_desc_t *d = un_find(node->op_type);
     if (!d)
         return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "not a unary op");
@@ -94,8 +92,7 @@ static ke_status_t un_params(const ke_node_info_t *node, const ke_tensor_t *cons
 }
 
 ke_status_t ke_ops_unary_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     ke_unop_t op;
@@ -112,8 +109,8 @@ ke_status_t ke_ops_unary_infer(const ke_node_info_t *node, const ke_tensor_t *co
     if (op == KE_UN_CLIP) {
         for (int i = 1; i < n_in && i < 3; i++)
             if (in[i] && (ke_tensor_numel(in[i]) != 1 || in[i]->dtype != dt))
-                return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Clip bound %d must be a %s scalar",
-                                   i, ke_dtype_name(dt));
+                return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Clip bound %d must be a %s scalar", i,
+                                   ke_dtype_name(dt));
     }
     return ke_ops_set(out[0], dt, in[0]->rank, in[0]->shape, err, errsz);
 }
@@ -125,8 +122,7 @@ typedef struct un_task {
     float *y;
 } un_task_t;
 
-static void un_chunk(void *arg, int64_t b, int64_t e, int tid)
-{
+static void un_chunk(void *arg, int64_t b, int64_t e, int tid) {
     (void)tid;
     const un_task_t *t = arg;
     ke_unary_f32(t->op, t->p, t->x + b, t->y + b, e - b);
@@ -145,8 +141,7 @@ static void un_chunk(void *arg, int64_t b, int64_t e, int tid)
 
 ke_status_t ke_ops_unary_run(const ke_node_info_t *node, const void *state,
                              const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                             int n_out, ke_exec_ctx_t *x)
-{
+                             int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_out;
     ke_unop_t op;
     ke_unparams_t p;
@@ -164,8 +159,8 @@ ke_status_t ke_ops_unary_run(const ke_node_info_t *node, const void *state,
     }
     un_task_t t = {op, p, in[0]->data, out[0]->data};
     /* cheap ops are memory bound: split only large tensors */
-    int64_t grain = (op == KE_UN_RELU || op == KE_UN_NEG || op == KE_UN_CLIP) ? (1 << 17)
-                                                                               : (1 << 13);
+    int64_t grain =
+        (op == KE_UN_RELU || op == KE_UN_NEG || op == KE_UN_CLIP) ? (1 << 17) : (1 << 13);
     if (x->pool && n > grain)
         ke_threadpool_parallel_for(x->pool, n, grain, un_chunk, &t);
     else
@@ -177,8 +172,7 @@ ke_status_t ke_ops_unary_run(const ke_node_info_t *node, const void *state,
 
 ke_status_t ke_ops_predicate_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                    int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                   size_t errsz)
-{
+                                   size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     ke_dtype_t want = !strcmp(node->op_type, "Not") ? KE_DT_BOOL : KE_DT_F32;
@@ -190,8 +184,7 @@ ke_status_t ke_ops_predicate_infer(const ke_node_info_t *node, const ke_tensor_t
 
 ke_status_t ke_ops_predicate_run(const ke_node_info_t *node, const void *state,
                                  const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                                 int n_out, ke_exec_ctx_t *x)
-{
+                                 int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out, (void)x;
     int64_t n = ke_tensor_numel(in[0]);
     uint8_t *y = out[0]->data;

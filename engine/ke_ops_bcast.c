@@ -5,8 +5,7 @@
 
 #include "ke_ops_kern.h"
 
-int ke_bcast_shape(int ra, const int64_t *a, int rb, const int64_t *b, int *rout, int64_t *out)
-{
+int ke_bcast_shape(int ra, const int64_t *a, int rb, const int64_t *b, int *rout, int64_t *out) {
     int r = ra > rb ? ra : rb;
     if (r > KE_KERN_MAX_RANK)
         return -1;
@@ -25,8 +24,7 @@ int ke_bcast_shape(int ra, const int64_t *a, int rb, const int64_t *b, int *rout
 }
 
 int ke_bcast_init(ke_bcast_t *bc, int rout, const int64_t *out, int nin, const int *rin,
-                  const int64_t *const *in)
-{
+                  const int64_t *const *in) {
     if (rout > KE_KERN_MAX_RANK || nin < 1 || nin > 3)
         return -1;
     memset(bc, 0, sizeof *bc);
@@ -90,8 +88,7 @@ int ke_bcast_init(ke_bcast_t *bc, int rout, const int64_t *out, int nin, const i
     return 0;
 }
 
-void ke_bcast_row(const ke_bcast_t *bc, int64_t row, int64_t off[3])
-{
+void ke_bcast_row(const ke_bcast_t *bc, int64_t row, int64_t off[3]) {
     off[0] = off[1] = off[2] = 0;
     for (int i = bc->rank - 2; i >= 0 && row; i--) {
         int64_t d = bc->shape[i];
@@ -104,16 +101,13 @@ void ke_bcast_row(const ke_bcast_t *bc, int64_t row, int64_t off[3])
 
 /* ---- scalar op bodies ---------------------------------------------------- */
 
-static inline float f_pow(float a, float b)
-{
+static inline float f_pow(float a, float b) {
     return powf(a, b);
 }
-static inline double d_pow(double a, double b)
-{
+static inline double d_pow(double a, double b) {
     return pow(a, b);
 }
-static inline int64_t i_pow(int64_t a, int64_t b)
-{
+static inline int64_t i_pow(int64_t a, int64_t b) {
     int64_t r = 1;
     if (b < 0)
         return a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0);
@@ -125,12 +119,10 @@ static inline int64_t i_pow(int64_t a, int64_t b)
     }
     return r;
 }
-static inline int64_t i_div(int64_t a, int64_t b)
-{
+static inline int64_t i_div(int64_t a, int64_t b) {
     return b ? a / b : 0;
 }
-static inline int64_t i_mod(int64_t a, int64_t b)
-{
+static inline int64_t i_mod(int64_t a, int64_t b) {
     if (!b)
         return 0;
     int64_t m = a % b;
@@ -142,9 +134,7 @@ static inline int64_t i_mod(int64_t a, int64_t b)
 /* One row of n outputs: a and b advance by sa/sb (0 or 1). The same-shape
  * and scalar cases get their own loops so the compiler vectorises them. */
 #define KE_ROW(NAME, TA, TY, EXPR)                                                                 \
-    static void NAME(int64_t n, const TA *a, int64_t sa, const TA *b,            \
-                     int64_t sb, TY *y)                                                   \
-    {                                                                                              \
+    static void NAME(int64_t n, const TA *a, int64_t sa, const TA *b, int64_t sb, TY *y) {         \
         if (sa == 1 && sb == 1) {                                                                  \
             for (int64_t i = 0; i < n; i++) {                                                      \
                 TA x = a[i], z = b[i];                                                             \
@@ -201,13 +191,15 @@ KE_ROW(row_xor_u8, uint8_t, uint8_t, ((!x) != (!z)))
 typedef void (*row_fn)(int64_t, const void *, int64_t, const void *, int64_t, void *);
 
 #define KE_TABLE(SFX)                                                                              \
-    {(row_fn)row_add_##SFX, (row_fn)row_sub_##SFX, (row_fn)row_mul_##SFX, (row_fn)row_div_##SFX,   \
-     (row_fn)row_pow_##SFX, (row_fn)row_min_##SFX, (row_fn)row_max_##SFX, (row_fn)row_mod_##SFX,   \
-     (row_fn)row_eq_##SFX,  (row_fn)row_lt_##SFX,  (row_fn)row_le_##SFX,  (row_fn)row_gt_##SFX,    \
-     (row_fn)row_ge_##SFX,  NULL,                  NULL,                  NULL}
+    {                                                                                              \
+        (row_fn) row_add_##SFX, (row_fn)row_sub_##SFX, (row_fn)row_mul_##SFX,                      \
+            (row_fn)row_div_##SFX, (row_fn)row_pow_##SFX, (row_fn)row_min_##SFX,                   \
+            (row_fn)row_max_##SFX, (row_fn)row_mod_##SFX, (row_fn)row_eq_##SFX,                    \
+            (row_fn)row_lt_##SFX, (row_fn)row_le_##SFX, (row_fn)row_gt_##SFX,                      \
+            (row_fn)row_ge_##SFX, NULL, NULL, NULL                                                 \
+    }
 
-static row_fn lookup(ke_binop_t op, ke_kind_t kind, size_t *in_size, size_t *out_size)
-{
+static row_fn lookup(ke_binop_t op, ke_kind_t kind, size_t *in_size, size_t *out_size) {
     static const row_fn tab[6][KE_BIN_COUNT] = {
         KE_TABLE(f32), KE_TABLE(f64), KE_TABLE(i64), KE_TABLE(i32), KE_TABLE(u8), KE_TABLE(i8),
     };
@@ -219,21 +211,20 @@ static row_fn lookup(ke_binop_t op, ke_kind_t kind, size_t *in_size, size_t *out
     if (op == KE_BIN_AND || op == KE_BIN_OR || op == KE_BIN_XOR) {
         if (kind != KE_K_U8)
             return NULL;
-        return op == KE_BIN_AND ? (row_fn)row_and_u8
-                                : op == KE_BIN_OR ? (row_fn)row_or_u8 : (row_fn)row_xor_u8;
+        return op == KE_BIN_AND  ? (row_fn)row_and_u8
+               : op == KE_BIN_OR ? (row_fn)row_or_u8
+                                 : (row_fn)row_xor_u8;
     }
     return tab[kind][op];
 }
 
 int ke_binary(ke_binop_t op, ke_kind_t kind, const ke_bcast_t *bc, const void *a, const void *b,
-              void *y)
-{
+              void *y) {
     return ke_binary_rows(op, kind, bc, a, b, y, 0, bc->rows);
 }
 
 int ke_binary_rows(ke_binop_t op, ke_kind_t kind, const ke_bcast_t *bc, const void *a,
-                   const void *b, void *y, int64_t r0, int64_t r1)
-{
+                   const void *b, void *y, int64_t r0, int64_t r1) {
     size_t isz, osz;
     row_fn fn = lookup(op, kind, &isz, &osz);
     if (!fn || bc->nin != 2)
@@ -249,9 +240,8 @@ int ke_binary_rows(ke_binop_t op, ke_kind_t kind, const ke_bcast_t *bc, const vo
     return 0;
 }
 
-int ke_binary_ref(ke_binop_t op, ke_kind_t kind, const ke_bcast_t *bc, const void *a,
-                  const void *b, void *y)
-{
+int ke_binary_ref(ke_binop_t op, ke_kind_t kind, const ke_bcast_t *bc, const void *a, const void *b,
+                  void *y) {
     size_t isz, osz;
     row_fn fn = lookup(op, kind, &isz, &osz);
     if (!fn || bc->nin != 2)
@@ -273,8 +263,7 @@ int ke_binary_ref(ke_binop_t op, ke_kind_t kind, const ke_bcast_t *bc, const voi
 }
 
 void ke_where(const ke_bcast_t *bc, const uint8_t *cond, const void *x, const void *z, void *y,
-              size_t esize)
-{
+              size_t esize) {
     const char *px = x, *pz = z;
     char *py = y;
     int rk = bc->rank - 1;
@@ -284,7 +273,8 @@ void ke_where(const ke_bcast_t *bc, const uint8_t *cond, const void *x, const vo
         ke_bcast_row(bc, r, off);
         char *dst = py + r * bc->inner * esize;
         if (esize == 4) {
-            const float *fx = (const float *)(px + off[1] * 4), *fz = (const float *)(pz + off[2] * 4);
+            const float *fx = (const float *)(px + off[1] * 4),
+                        *fz = (const float *)(pz + off[2] * 4);
             const uint8_t *c = cond + off[0];
             float *fy = (float *)dst;
             for (int64_t i = 0; i < bc->inner; i++)
@@ -292,15 +282,14 @@ void ke_where(const ke_bcast_t *bc, const uint8_t *cond, const void *x, const vo
         } else {
             for (int64_t i = 0; i < bc->inner; i++) {
                 const char *src = cond[off[0] + i * sc] ? px + (off[1] + i * sx) * esize
-                                                         : pz + (off[2] + i * sz) * esize;
+                                                        : pz + (off[2] + i * sz) * esize;
                 memcpy(dst + i * esize, src, esize);
             }
         }
     }
 }
 
-void ke_expand(const ke_bcast_t *bc, const void *x, void *y, size_t esize)
-{
+void ke_expand(const ke_bcast_t *bc, const void *x, void *y, size_t esize) {
     const char *px = x;
     char *py = y;
     int64_t sx = bc->stride[0][bc->rank - 1];

@@ -10,8 +10,7 @@
 #include "ke_threadpool.h"
 
 int64_t ke_conv_out_dim(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t pb, int64_t pe,
-                        int ceil_mode)
-{
+                        int ceil_mode) {
     int64_t ek = dil * (k - 1) + 1;
     int64_t span = in + pb + pe - ek;
     if (span < 0 || stride <= 0)
@@ -24,8 +23,7 @@ int64_t ke_conv_out_dim(int64_t in, int64_t k, int64_t stride, int64_t dil, int6
 }
 
 int ke_conv_auto_pad(const char *auto_pad, int64_t in, int64_t k, int64_t stride, int64_t dil,
-                     int64_t *pb, int64_t *pe)
-{
+                     int64_t *pb, int64_t *pe) {
     if (!auto_pad || !strcmp(auto_pad, "NOTSET"))
         return 0;
     if (!strcmp(auto_pad, "VALID")) {
@@ -45,8 +43,7 @@ int ke_conv_auto_pad(const char *auto_pad, int64_t in, int64_t k, int64_t stride
     return 0;
 }
 
-static int is_pointwise(const ke_conv_geom_t *g)
-{
+static int is_pointwise(const ke_conv_geom_t *g) {
     for (int i = 0; i < g->nd; i++)
         if (g->k[i] != 1 || g->stride[i] != 1 || g->pad_begin[i] || g->pad_end[i] ||
             g->in[i] != g->out[i])
@@ -54,8 +51,7 @@ static int is_pointwise(const ke_conv_geom_t *g)
     return 1;
 }
 
-int ke_conv_pool_ok(const ke_conv_geom_t *g, const ke_conv_pool_t *pool)
-{
+int ke_conv_pool_ok(const ke_conv_geom_t *g, const ke_conv_pool_t *pool) {
     if (is_pointwise(g) || !ke_conv_direct_ok(g) || pool->kh < 1 || pool->kw < 1)
         return 0;
     if (g->nd == 1)
@@ -63,8 +59,7 @@ int ke_conv_pool_ok(const ke_conv_geom_t *g, const ke_conv_pool_t *pool)
     return pool->kh <= g->out[0] && pool->kw <= g->out[1];
 }
 
-size_t ke_conv_scratch_bytes(const ke_conv_geom_t *g)
-{
+size_t ke_conv_scratch_bytes(const ke_conv_geom_t *g) {
     if (is_pointwise(g))
         return 0;
     if (ke_conv_direct_ok(g)) /* whole 64-byte lines: lanes stay aligned */
@@ -75,8 +70,7 @@ size_t ke_conv_scratch_bytes(const ke_conv_geom_t *g)
 }
 
 /* col[(c, kd, kh, kw), (od, oh, ow)] for the channels of X given. */
-static void im2col(const ke_g3_t *t, int64_t cg, const float *restrict X, float *restrict col)
-{
+static void im2col(const ke_g3_t *t, int64_t cg, const float *restrict X, float *restrict col) {
     for (int64_t c = 0; c < cg; c++) {
         const float *xc = X + c * t->isz;
         for (int64_t kd = 0; kd < t->k[0]; kd++)
@@ -106,7 +100,8 @@ static void im2col(const ke_g3_t *t, int64_t cg, const float *restrict X, float 
                                 for (int64_t ow = 0; ow < lo; ow++)
                                     row[ow] = 0.0f;
                                 if (hi > lo)
-                                    memcpy(row + lo, src + base + lo, (size_t)(hi - lo) * sizeof *row);
+                                    memcpy(row + lo, src + base + lo,
+                                           (size_t)(hi - lo) * sizeof *row);
                                 else
                                     hi = lo;
                                 for (int64_t ow = hi; ow < t->out[2]; ow++)
@@ -139,14 +134,13 @@ typedef struct conv_job {
     ke_unparams_t actp;
 } conv_job_t;
 
-static void conv_unit(const conv_job_t *j, int64_t u, float *col_buf, int setup)
-{
+static void conv_unit(const conv_job_t *j, int64_t u, float *col_buf, int setup) {
     const ke_conv_geom_t *g = j->g;
     const ke_g3_t *t = &j->t;
     int64_t n = u / g->group, gr = u % g->group;
     if (j->direct) {
-        ke_conv_direct_unit(g, &j->tile, j->X, j->W, j->bias, j->Y, n, gr, col_buf, setup,
-                            j->pool, j->act, j->actp);
+        ke_conv_direct_unit(g, &j->tile, j->X, j->W, j->bias, j->Y, n, gr, col_buf, setup, j->pool,
+                            j->act, j->actp);
         return;
     }
     int64_t cg = g->c / g->group, mg = g->m / g->group;
@@ -177,8 +171,7 @@ static void conv_unit(const conv_job_t *j, int64_t u, float *col_buf, int setup)
 }
 
 /* Lanes [b, e): lane l owns units [l*U/L, (l+1)*U/L) and im2col buffer l. */
-static void conv_lanes(void *arg, int64_t b, int64_t e, int tid)
-{
+static void conv_lanes(void *arg, int64_t b, int64_t e, int tid) {
     (void)tid;
     const conv_job_t *j = arg;
     for (int64_t l = b; l < e; l++) {
@@ -192,8 +185,7 @@ static void conv_lanes(void *arg, int64_t b, int64_t e, int tid)
     }
 }
 
-int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_bytes)
-{
+int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_bytes) {
     int64_t lanes = g->n * g->group;
     if (lanes > n_threads)
         lanes = n_threads;
@@ -207,8 +199,8 @@ int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_byt
          * oversubscribing the cores from inside our pool */
         ke_g3_t t;
         ke_g3_from(g, &t);
-        double mnk = (double)(g->m / g->group) * (double)t.osz * (double)(g->c / g->group) *
-                     (double)t.ksz;
+        double mnk =
+            (double)(g->m / g->group) * (double)t.osz * (double)(g->c / g->group) * (double)t.ksz;
         if (mnk >= KE_CONV_BLAS_MT_MNK)
             lanes = 1;
     }
@@ -217,10 +209,17 @@ int64_t ke_conv_lanes(const ke_conv_geom_t *g, int n_threads, size_t scratch_byt
 
 int ke_conv_f32_level(ke_gemm_level_t level, const ke_conv_geom_t *g, const ke_conv_pool_t *pool,
                       const float *X, const float *W, const float *bias, float *Y, float *scratch,
-                      int64_t lanes, struct ke_threadpool *tp, ke_unop_t act, ke_unparams_t actp)
-{
-    conv_job_t j = {.g = g, .X = X, .W = W, .bias = bias, .Y = Y, .scratch = scratch,
-                    .units = g->n * g->group, .act = act, .actp = actp, .pool = pool};
+                      int64_t lanes, struct ke_threadpool *tp, ke_unop_t act, ke_unparams_t actp) {
+    conv_job_t j = {.g = g,
+                    .X = X,
+                    .W = W,
+                    .bias = bias,
+                    .Y = Y,
+                    .scratch = scratch,
+                    .units = g->n * g->group,
+                    .act = act,
+                    .actp = actp,
+                    .pool = pool};
     if (ke_conv_tile_for(level, &j.tile) || (pool && !ke_conv_pool_ok(g, pool)))
         return -1;
     ke_g3_from(g, &j.t);
@@ -239,21 +238,17 @@ int ke_conv_f32_level(ke_gemm_level_t level, const ke_conv_geom_t *g, const ke_c
 
 void ke_conv_f32_mt(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
                     float *Y, float *scratch, int64_t lanes, struct ke_threadpool *tp,
-                    ke_unop_t act, ke_unparams_t actp)
-{
-    ke_conv_f32_level(ke_gemm_level_best(), g, NULL, X, W, bias, Y, scratch, lanes, tp, act,
-                      actp);
+                    ke_unop_t act, ke_unparams_t actp) {
+    ke_conv_f32_level(ke_gemm_level_best(), g, NULL, X, W, bias, Y, scratch, lanes, tp, act, actp);
 }
 
 void ke_conv_f32(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
-                 float *Y, float *scratch, ke_unop_t act, ke_unparams_t actp)
-{
+                 float *Y, float *scratch, ke_unop_t act, ke_unparams_t actp) {
     ke_conv_f32_mt(g, X, W, bias, Y, scratch, 1, NULL, act, actp);
 }
 
 void ke_conv_ref(const ke_conv_geom_t *g, const float *X, const float *W, const float *bias,
-                 float *Y)
-{
+                 float *Y) {
     ke_g3_t t;
     ke_g3_from(g, &t);
     int64_t cg = g->c / g->group, mg = g->m / g->group;
@@ -271,8 +266,8 @@ void ke_conv_ref(const ke_conv_geom_t *g, const float *X, const float *W, const 
                                 int64_t id = od * t.s[0] - t.pb[0] + kd * t.d[0];
                                 int64_t ih = oh * t.s[1] - t.pb[1] + kh * t.d[1];
                                 int64_t iw = ow * t.s[2] - t.pb[2] + kw * t.d[2];
-                                if (id < 0 || id >= t.in[0] || ih < 0 || ih >= t.in[1] ||
-                                    iw < 0 || iw >= t.in[2])
+                                if (id < 0 || id >= t.in[0] || ih < 0 || ih >= t.in[1] || iw < 0 ||
+                                    iw >= t.in[2])
                                     continue;
                                 float x = X[((n * g->c + gr * cg + c) * t.in[0] + id) * t.in[1] *
                                                 t.in[2] +

@@ -13,14 +13,12 @@
 /* Geometry of a Conv (is_conv) or pooling node from X's shape, W's shape
  * (conv) and the attributes. */
 static ke_status_t geom(const ke_node_info_t *node, const ke_tensor_t *X, const ke_tensor_t *W,
-                        int is_conv, ke_conv_geom_t *g, char *err, size_t errsz)
-{
+                        int is_conv, ke_conv_geom_t *g, char *err, size_t errsz) {
     memset(g, 0, sizeof *g);
     if (X->dtype != KE_DT_F32 || (W && W->dtype != KE_DT_F32))
         return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "float32 only");
     if (X->rank < 3 || X->rank > 5)
-        return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "X must be 3-D to 5-D, got rank %d",
-                           X->rank);
+        return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "X must be 3-D to 5-D, got rank %d", X->rank);
     int nd = X->rank - 2;
     g->nd = nd;
     g->n = X->shape[0];
@@ -37,8 +35,7 @@ static ke_status_t geom(const ke_node_info_t *node, const ke_tensor_t *X, const 
             return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "W must have X's rank");
         g->group = ke_attr_int(node->attrs, "group", 1);
         g->m = W->shape[0];
-        if (g->group < 1 || g->c % g->group || g->m % g->group ||
-            W->shape[1] * g->group != g->c)
+        if (g->group < 1 || g->c % g->group || g->m % g->group || W->shape[1] * g->group != g->c)
             return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "channels %lld / group %lld vs W",
                                (long long)g->c, (long long)g->group);
     }
@@ -59,8 +56,8 @@ static ke_status_t geom(const ke_node_info_t *node, const ke_tensor_t *X, const 
         if (g->k[i] < 1 || g->stride[i] < 1 || g->dil[i] < 1 || g->pad_begin[i] < 0 ||
             g->pad_end[i] < 0)
             return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "bad kernel/stride/dilation/pad");
-        if (ke_conv_auto_pad(auto_pad, g->in[i], g->k[i], g->stride[i], g->dil[i],
-                             &g->pad_begin[i], &g->pad_end[i]))
+        if (ke_conv_auto_pad(auto_pad, g->in[i], g->k[i], g->stride[i], g->dil[i], &g->pad_begin[i],
+                             &g->pad_end[i]))
             return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "auto_pad '%s'", auto_pad);
         g->out[i] = ke_conv_out_dim(g->in[i], g->k[i], g->stride[i], g->dil[i], g->pad_begin[i],
                                     g->pad_end[i], ceil_mode);
@@ -71,8 +68,7 @@ static ke_status_t geom(const ke_node_info_t *node, const ke_tensor_t *X, const 
 }
 
 static ke_status_t set_out(const ke_conv_geom_t *g, const ke_conv_pool_t *pool, ke_tensor_t *y,
-                           char *err, size_t errsz)
-{
+                           char *err, size_t errsz) {
     int64_t shape[KE_MAX_RANK] = {g->n, g->m};
     for (int i = 0; i < g->nd; i++)
         shape[2 + i] = g->out[i];
@@ -88,8 +84,7 @@ static ke_status_t set_out(const ke_conv_geom_t *g, const ke_conv_pool_t *pool, 
  * 0 and *pool = NULL when absent, 0 and *pool = pl when it applies, -1
  * when it is malformed or this Conv cannot take it. */
 static int fused_pool(const ke_node_info_t *node, const ke_conv_geom_t *g, ke_conv_pool_t *pl,
-                      const ke_conv_pool_t **pool)
-{
+                      const ke_conv_pool_t **pool) {
     const int64_t *v = NULL;
     int64_t n = ke_attr_ints(node->attrs, "ke_pool", &v);
     *pool = NULL;
@@ -106,8 +101,7 @@ static int fused_pool(const ke_node_info_t *node, const ke_conv_geom_t *g, ke_co
 }
 
 ke_status_t ke_ops_conv_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 2 || !in[0] || !in[1] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Conv needs X and W");
     ke_conv_geom_t g;
@@ -128,10 +122,9 @@ ke_status_t ke_ops_conv_infer(const ke_node_info_t *node, const ke_tensor_t *con
     return set_out(&g, pool, out[0], err, errsz);
 }
 
-ke_status_t ke_ops_conv_prepare(const ke_node_info_t *node, const ke_tensor_t *const *in,
-                                int n_in, const ke_tensor_t *const *out, int n_out, void **state,
-                                size_t *scratch_bytes, char *err, size_t errsz)
-{
+ke_status_t ke_ops_conv_prepare(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
+                                const ke_tensor_t *const *out, int n_out, void **state,
+                                size_t *scratch_bytes, char *err, size_t errsz) {
     (void)n_in, (void)out, (void)n_out;
     ke_conv_geom_t g;
     *state = NULL;
@@ -154,8 +147,7 @@ ke_status_t ke_ops_conv_prepare(const ke_node_info_t *node, const ke_tensor_t *c
 
 ke_status_t ke_ops_conv_run(const ke_node_info_t *node, const void *state,
                             const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                            int n_out, ke_exec_ctx_t *x)
-{
+                            int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_out;
     ke_conv_geom_t g;
     ke_status_t st = geom(node, in[0], in[1], 1, &g, x->err, x->errsz);
@@ -184,8 +176,7 @@ ke_status_t ke_ops_conv_run(const ke_node_info_t *node, const void *state,
 
 /* ---- pooling --------------------------------------------------------------- */
 
-static int pool_kind(const char *op)
-{
+static int pool_kind(const char *op) {
     if (!strcmp(op, "MaxPool"))
         return KE_POOL_MAX;
     if (!strcmp(op, "AveragePool"))
@@ -196,8 +187,7 @@ static int pool_kind(const char *op)
 }
 
 ke_status_t ke_ops_pool_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     if (n_out > 1 && out[1])
@@ -226,8 +216,7 @@ typedef struct pool_task {
     float *y;
 } pool_task_t;
 
-static void pool_chunk(void *arg, int64_t b, int64_t e, int tid)
-{
+static void pool_chunk(void *arg, int64_t b, int64_t e, int tid) {
     (void)tid;
     const pool_task_t *t = arg;
     ke_pool_planes_f32(t->g, t->kind, t->cip, t->p, t->x, t->y, b, e);
@@ -235,8 +224,7 @@ static void pool_chunk(void *arg, int64_t b, int64_t e, int tid)
 
 ke_status_t ke_ops_pool_run(const ke_node_info_t *node, const void *state,
                             const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                            int n_out, ke_exec_ctx_t *x)
-{
+                            int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out;
     ke_conv_geom_t g;
     ke_status_t st = geom(node, in[0], NULL, 0, &g, x->err, x->errsz);
@@ -244,8 +232,7 @@ ke_status_t ke_ops_pool_run(const ke_node_info_t *node, const void *state,
         return st;
     int cip = (int)ke_attr_int(node->attrs, "count_include_pad", 0);
     int p = (int)ke_attr_int(node->attrs, "p", 2);
-    pool_task_t t = {&g, (ke_pool_t)pool_kind(node->op_type), cip, p, in[0]->data,
-                     out[0]->data};
+    pool_task_t t = {&g, (ke_pool_t)pool_kind(node->op_type), cip, p, in[0]->data, out[0]->data};
     int64_t planes = g.n * g.c, per = 1;
     for (int i = 0; i < g.nd; i++)
         per *= g.in[i] + g.out[i] * g.k[i];
@@ -260,8 +247,7 @@ ke_status_t ke_ops_pool_run(const ke_node_info_t *node, const void *state,
 
 ke_status_t ke_ops_global_pool_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                      int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                     size_t errsz)
-{
+                                     size_t errsz) {
     (void)node;
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
@@ -275,8 +261,7 @@ ke_status_t ke_ops_global_pool_infer(const ke_node_info_t *node, const ke_tensor
 
 ke_status_t ke_ops_global_pool_run(const ke_node_info_t *node, const void *state,
                                    const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                                   int n_out, ke_exec_ctx_t *x)
-{
+                                   int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out, (void)x;
     const ke_tensor_t *X = in[0];
     int64_t nc = X->shape[0] * X->shape[1], inner = 1;

@@ -12,19 +12,27 @@ typedef struct bin_desc {
 } bin_desc_t;
 
 static const bin_desc_t k_bin[] = {
-    {"Add", KE_BIN_ADD, 0, 0},          {"Sub", KE_BIN_SUB, 0, 0},
-    {"Mul", KE_BIN_MUL, 0, 0},          {"Div", KE_BIN_DIV, 0, 0},
-    {"Pow", KE_BIN_POW, 0, 0},          {"Mod", KE_BIN_MOD, 0, 0},
-    {"Min", KE_BIN_MIN, 1, 0},          {"Max", KE_BIN_MAX, 1, 0},
-    {"Sum", KE_BIN_ADD, 1, 0},          {"Mean", KE_BIN_ADD, 1, 1},
-    {"Equal", KE_BIN_EQ, 0, 0},         {"Less", KE_BIN_LT, 0, 0},
-    {"LessOrEqual", KE_BIN_LE, 0, 0},   {"Greater", KE_BIN_GT, 0, 0},
-    {"GreaterOrEqual", KE_BIN_GE, 0, 0}, {"And", KE_BIN_AND, 0, 0},
-    {"Or", KE_BIN_OR, 0, 0},            {"Xor", KE_BIN_XOR, 0, 0},
+    {"Add", KE_BIN_ADD, 0, 0},
+    {"Sub", KE_BIN_SUB, 0, 0},
+    {"Mul", KE_BIN_MUL, 0, 0},
+    {"Div", KE_BIN_DIV, 0, 0},
+    {"Pow", KE_BIN_POW, 0, 0},
+    {"Mod", KE_BIN_MOD, 0, 0},
+    {"Min", KE_BIN_MIN, 1, 0},
+    {"Max", KE_BIN_MAX, 1, 0},
+    {"Sum", KE_BIN_ADD, 1, 0},
+    {"Mean", KE_BIN_ADD, 1, 1},
+    {"Equal", KE_BIN_EQ, 0, 0},
+    {"Less", KE_BIN_LT, 0, 0},
+    {"LessOrEqual", KE_BIN_LE, 0, 0},
+    {"Greater", KE_BIN_GT, 0, 0},
+    {"GreaterOrEqual", KE_BIN_GE, 0, 0},
+    {"And", KE_BIN_AND, 0, 0},
+    {"Or", KE_BIN_OR, 0, 0},
+    {"Xor", KE_BIN_XOR, 0, 0},
 };
 
-static const bin_desc_t *bin_find(const char *op_type)
-{
+static const bin_desc_t *bin_find(const char *op_type) {
     for (size_t i = 0; i < sizeof k_bin / sizeof k_bin[0]; i++)
         if (!strcmp(k_bin[i].name, op_type))
             return &k_bin[i];
@@ -32,8 +40,7 @@ static const bin_desc_t *bin_find(const char *op_type)
 }
 
 ke_status_t ke_ops_binary_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     const bin_desc_t *d = bin_find(node->op_type);
     if (!d)
         return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "not a binary op");
@@ -60,7 +67,8 @@ ke_status_t ke_ops_binary_infer(const ke_node_info_t *node, const ke_tensor_t *c
     (void)isz;
     (void)osz;
     int logic = d->op == KE_BIN_AND || d->op == KE_BIN_OR || d->op == KE_BIN_XOR;
-    if (kind < 0 || (logic && dt != KE_DT_BOOL) || (!logic && dt == KE_DT_BOOL && d->op != KE_BIN_EQ))
+    if (kind < 0 || (logic && dt != KE_DT_BOOL) ||
+        (!logic && dt == KE_DT_BOOL && d->op != KE_BIN_EQ))
         return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "dtype %s not supported",
                            ke_dtype_name(dt));
     if (d->op == KE_BIN_MOD) {
@@ -81,17 +89,15 @@ typedef struct bin_task {
     void *y;
 } bin_task_t;
 
-static void bin_chunk(void *arg, int64_t r0, int64_t r1, int tid)
-{
+static void bin_chunk(void *arg, int64_t r0, int64_t r1, int tid) {
     (void)tid;
     const bin_task_t *t = arg;
     ke_binary_rows(t->op, t->kind, t->bc, t->a, t->b, t->y, r0, r1);
 }
 
 /* y = a op b over y's full shape, split across the pool when large. */
-static ke_status_t bin_apply(ke_exec_ctx_t *x, ke_binop_t op, ke_kind_t kind,
-                             const ke_tensor_t *a, const ke_tensor_t *b, ke_tensor_t *y)
-{
+static ke_status_t bin_apply(ke_exec_ctx_t *x, ke_binop_t op, ke_kind_t kind, const ke_tensor_t *a,
+                             const ke_tensor_t *b, ke_tensor_t *y) {
     ke_bcast_t bc;
     const int rin[2] = {a->rank, b->rank};
     const int64_t *shp[2] = {a->shape, b->shape};
@@ -109,8 +115,7 @@ static ke_status_t bin_apply(ke_exec_ctx_t *x, ke_binop_t op, ke_kind_t kind,
 
 ke_status_t ke_ops_binary_run(const ke_node_info_t *node, const void *state,
                               const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                              int n_out, ke_exec_ctx_t *x)
-{
+                              int n_out, ke_exec_ctx_t *x) {
     (void)state;
     (void)n_out;
     const bin_desc_t *d = bin_find(node->op_type);
@@ -156,8 +161,7 @@ ke_status_t ke_ops_binary_run(const ke_node_info_t *node, const void *state,
 /* ---- Where ---------------------------------------------------------------- */
 
 ke_status_t ke_ops_where_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     (void)node;
     if (n_in != 3 || !in[0] || !in[1] || !in[2] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Where needs 3 inputs");
@@ -173,8 +177,7 @@ ke_status_t ke_ops_where_infer(const ke_node_info_t *node, const ke_tensor_t *co
 
 ke_status_t ke_ops_where_run(const ke_node_info_t *node, const void *state,
                              const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                             int n_out, ke_exec_ctx_t *x)
-{
+                             int n_out, ke_exec_ctx_t *x) {
     (void)node, (void)state, (void)n_in, (void)n_out;
     ke_bcast_t bc;
     const int rin[3] = {in[0]->rank, in[1]->rank, in[2]->rank};
@@ -190,8 +193,7 @@ ke_status_t ke_ops_where_run(const ke_node_info_t *node, const void *state,
 /* ---- Expand --------------------------------------------------------------- */
 
 ke_status_t ke_ops_expand_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     (void)node;
     if (n_in != 2 || !in[0] || !in[1] || !in[1]->data || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Expand needs input and shape values");
@@ -209,8 +211,7 @@ ke_status_t ke_ops_expand_infer(const ke_node_info_t *node, const ke_tensor_t *c
 
 ke_status_t ke_ops_expand_run(const ke_node_info_t *node, const void *state,
                               const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                              int n_out, ke_exec_ctx_t *x)
-{
+                              int n_out, ke_exec_ctx_t *x) {
     (void)node, (void)state, (void)n_in, (void)n_out;
     ke_bcast_t bc;
     const int rin[1] = {in[0]->rank};

@@ -7,8 +7,7 @@
 
 /* Fills Y [M,N] with beta * C broadcast from [cm, cn]. */
 static void fill_bias(float *restrict Y, int64_t M, int64_t N, float beta, const float *restrict C,
-                      int64_t cm, int64_t cn)
-{
+                      int64_t cm, int64_t cn) {
     for (int64_t i = 0; i < M; i++) {
         const float *c = C + (cm == 1 ? 0 : i * cn);
         float *y = Y + i * N;
@@ -25,8 +24,7 @@ static void fill_bias(float *restrict Y, int64_t M, int64_t N, float beta, const
 
 void ke_gemm_f32(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                  const float *B, float beta, const float *C, int64_t cm, int64_t cn, float *Y,
-                 ke_unop_t act, ke_unparams_t actp)
-{
+                 ke_unop_t act, ke_unparams_t actp) {
     if (M <= 0 || N <= 0)
         return;
     float b2 = 0.0f;
@@ -47,8 +45,7 @@ void ke_gemm_f32(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, c
 
 void ke_gemm_ref(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                  const float *B, float beta, const float *C, int64_t cm, int64_t cn, float *Y,
-                 ke_unop_t act, ke_unparams_t actp)
-{
+                 ke_unop_t act, ke_unparams_t actp) {
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < N; j++) {
             double s = 0;
@@ -64,8 +61,7 @@ void ke_gemm_ref(int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha, c
         }
 }
 
-int ke_matmul_shape(int ra, const int64_t *a, int rb, const int64_t *b, int *ry, int64_t *y)
-{
+int ke_matmul_shape(int ra, const int64_t *a, int rb, const int64_t *b, int *ry, int64_t *y) {
     if (ra < 1 || rb < 1)
         return -1;
     int64_t M = ra == 1 ? 1 : a[ra - 2], K = a[ra - 1];
@@ -93,8 +89,7 @@ int ke_matmul_shape(int ra, const int64_t *a, int rb, const int64_t *b, int *ry,
 }
 
 void ke_matmul_f32(int ra, const int64_t *ashape, const float *A, int rb, const int64_t *bshape,
-                   const float *B, const float *bias, float *Y, ke_unop_t act, ke_unparams_t actp)
-{
+                   const float *B, const float *bias, float *Y, ke_unop_t act, ke_unparams_t actp) {
     int64_t M = ra == 1 ? 1 : ashape[ra - 2], K = ashape[ra - 1];
     int64_t N = rb == 1 ? 1 : bshape[rb - 1];
     int r1 = ra > 2 ? ra - 2 : 0, r2 = rb > 2 ? rb - 2 : 0;

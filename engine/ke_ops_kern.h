@@ -28,9 +28,9 @@ int ke_bcast_shape(int ra, const int64_t *a, int rb, const int64_t *b, int *rout
  * as possible; the output is visited as `rows` rows of `inner` elements. */
 typedef struct ke_bcast {
     int nin;
-    int rank;                              /* >= 1 after coalescing */
-    int64_t shape[KE_KERN_MAX_RANK];       /* coalesced output shape */
-    int64_t stride[3][KE_KERN_MAX_RANK];   /* element strides, 0 = broadcast */
+    int rank;                            /* >= 1 after coalescing */
+    int64_t shape[KE_KERN_MAX_RANK];     /* coalesced output shape */
+    int64_t stride[3][KE_KERN_MAX_RANK]; /* element strides, 0 = broadcast */
     int64_t rows, inner, total;
 } ke_bcast_t;
 
@@ -52,13 +52,13 @@ typedef enum ke_binop {
     KE_BIN_POW,
     KE_BIN_MIN,
     KE_BIN_MAX,
-    KE_BIN_MOD,   /* fmod semantics for float, python semantics for int */
-    KE_BIN_EQ,    /* comparisons produce bool (uint8) */
+    KE_BIN_MOD, /* fmod semantics for float, python semantics for int */
+    KE_BIN_EQ,  /* comparisons produce bool (uint8) */
     KE_BIN_LT,
     KE_BIN_LE,
     KE_BIN_GT,
     KE_BIN_GE,
-    KE_BIN_AND,   /* bool only */
+    KE_BIN_AND, /* bool only */
     KE_BIN_OR,
     KE_BIN_XOR,
     KE_BIN_COUNT
@@ -78,8 +78,8 @@ int ke_binary_rows(ke_binop_t op, ke_kind_t kind, const ke_bcast_t *bc, const vo
                    const void *b, void *y, int64_t r0, int64_t r1);
 
 /* Reference: same result, one element at a time through the multi-index. */
-int ke_binary_ref(ke_binop_t op, ke_kind_t kind, const ke_bcast_t *bc, const void *a,
-                  const void *b, void *y);
+int ke_binary_ref(ke_binop_t op, ke_kind_t kind, const ke_bcast_t *bc, const void *a, const void *b,
+                  void *y);
 
 /* y = cond ? x : z (nin == 3: cond uint8, x and z of `esize` bytes). */
 void ke_where(const ke_bcast_t *bc, const uint8_t *cond, const void *x, const void *z, void *y,
@@ -96,8 +96,8 @@ typedef enum ke_unop {
     KE_UN_LEAKY_RELU, /* alpha */
     KE_UN_SIGMOID,
     KE_UN_TANH,
-    KE_UN_GELU,       /* exact: 0.5 x (1 + erf(x / sqrt 2)) */
-    KE_UN_GELU_TANH,  /* tanh approximation */
+    KE_UN_GELU,      /* exact: 0.5 x (1 + erf(x / sqrt 2)) */
+    KE_UN_GELU_TANH, /* tanh approximation */
     KE_UN_ERF,
     KE_UN_SQRT,
     KE_UN_NEG,
@@ -163,8 +163,7 @@ int ke_matmul_shape(int ra, const int64_t *a, int rb, const int64_t *b, int *ry,
 
 /* Y = A @ B (numpy semantics) + optional bias[N] + activation epilogue. */
 void ke_matmul_f32(int ra, const int64_t *ashape, const float *A, int rb, const int64_t *bshape,
-                   const float *B, const float *bias, float *Y, ke_unop_t act,
-                   ke_unparams_t actp);
+                   const float *B, const float *bias, float *Y, ke_unop_t act, ke_unparams_t actp);
 
 /* ---- convolution and pooling --------------------------------------------- */
 

@@ -6,8 +6,7 @@
 
 /* Copies n elements from a strided source (element stride s) to dst. */
 static void copy_strided(char *restrict dst, const char *restrict src, int64_t n, int64_t s,
-                         size_t esize)
-{
+                         size_t esize) {
     if (s == 1) {
         memcpy(dst, src, (size_t)n * esize);
         return;
@@ -37,8 +36,7 @@ static void copy_strided(char *restrict dst, const char *restrict src, int64_t n
 /* Walks an output of shape `out` (rank r) row by row, reading a source
  * through element strides `st` (may be negative) from `base`. */
 static void strided_gather(int r, const int64_t *out, const int64_t *st, const char *base,
-                           char *dst, size_t esize)
-{
+                           char *dst, size_t esize) {
     int64_t total = 1;
     for (int i = 0; i < r; i++)
         total *= out[i];
@@ -64,8 +62,7 @@ static void strided_gather(int r, const int64_t *out, const int64_t *st, const c
 }
 
 void ke_transpose(int r, const int64_t *shape, const int64_t *perm, const void *X, void *Y,
-                  size_t esize)
-{
+                  size_t esize) {
     int64_t xst[KE_KERN_MAX_RANK], out[KE_KERN_MAX_RANK], st[KE_KERN_MAX_RANK];
     int64_t s = 1;
     for (int i = r - 1; i >= 0; i--) {
@@ -80,8 +77,7 @@ void ke_transpose(int r, const int64_t *shape, const int64_t *perm, const void *
 }
 
 void ke_slice(int r, const int64_t *shape, const int64_t *starts, const int64_t *steps,
-              const int64_t *out, const void *X, void *Y, size_t esize)
-{
+              const int64_t *out, const void *X, void *Y, size_t esize) {
     int64_t xst[KE_KERN_MAX_RANK], st[KE_KERN_MAX_RANK];
     int64_t s = 1, off = 0;
     for (int i = r - 1; i >= 0; i--) {
@@ -96,8 +92,7 @@ void ke_slice(int r, const int64_t *shape, const int64_t *starts, const int64_t 
 }
 
 void ke_gather(int64_t outer, int64_t n, int64_t inner, const int64_t *idx, int64_t ni,
-               const void *X, void *Y, size_t esize)
-{
+               const void *X, void *Y, size_t esize) {
     const char *x = X;
     char *y = Y;
     size_t row = (size_t)inner * esize;

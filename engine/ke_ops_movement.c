@@ -5,8 +5,7 @@
 
 #include "ke_ops_util.h"
 
-static int64_t prod(const int64_t *s, int b, int e)
-{
+static int64_t prod(const int64_t *s, int b, int e) {
     int64_t p = 1;
     for (int i = b; i < e; i++)
         p *= s[i];
@@ -15,8 +14,7 @@ static int64_t prod(const int64_t *s, int b, int e)
 
 /* ---- Transpose --------------------------------------------------------------- */
 
-static int get_perm(const ke_node_info_t *node, int r, int64_t *perm)
-{
+static int get_perm(const ke_node_info_t *node, int r, int64_t *perm) {
     const int64_t *p;
     int64_t n = ke_attr_ints(node->attrs, "perm", &p);
     if (n < 0) {
@@ -39,8 +37,7 @@ static int get_perm(const ke_node_info_t *node, int r, int64_t *perm)
 
 ke_status_t ke_ops_transpose_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                    int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                   size_t errsz)
-{
+                                   size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     int64_t perm[KE_MAX_RANK], shape[KE_MAX_RANK];
@@ -54,8 +51,7 @@ ke_status_t ke_ops_transpose_infer(const ke_node_info_t *node, const ke_tensor_t
 
 ke_status_t ke_ops_transpose_run(const ke_node_info_t *node, const void *state,
                                  const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                                 int n_out, ke_exec_ctx_t *x)
-{
+                                 int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out, (void)x;
     int64_t perm[KE_MAX_RANK];
     get_perm(node, in[0]->rank, perm);
@@ -69,8 +65,7 @@ ke_status_t ke_ops_transpose_run(const ke_node_info_t *node, const void *state,
 /* ---- Concat ---------------------------------------------------------------------- */
 
 ke_status_t ke_ops_concat_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     int r = in[0]->rank;
@@ -93,8 +88,7 @@ ke_status_t ke_ops_concat_infer(const ke_node_info_t *node, const ke_tensor_t *c
 
 ke_status_t ke_ops_concat_run(const ke_node_info_t *node, const void *state,
                               const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                              int n_out, ke_exec_ctx_t *x)
-{
+                              int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_out, (void)x;
     ke_tensor_t *y = out[0];
     int r = y->rank;
@@ -119,8 +113,7 @@ ke_status_t ke_ops_concat_run(const ke_node_info_t *node, const void *state,
 
 /* Part sizes from input 1 (opset 13), the "split" attribute, or equal parts. */
 static ke_status_t split_sizes(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                               int n_out, int axis, int64_t *sizes, char *err, size_t errsz)
-{
+                               int n_out, int axis, int64_t *sizes, char *err, size_t errsz) {
     const ke_tensor_t *sp = ke_ops_in(in, n_in, 1);
     int64_t dim = in[0]->shape[axis], total = 0;
     const int64_t *a;
@@ -160,8 +153,7 @@ static ke_status_t split_sizes(const ke_node_info_t *node, const ke_tensor_t *co
 #define KE_SPLIT_MAX 64
 
 ke_status_t ke_ops_split_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1 || n_out > KE_SPLIT_MAX)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "bad input/output count");
     int r = in[0]->rank;
@@ -181,8 +173,7 @@ ke_status_t ke_ops_split_infer(const ke_node_info_t *node, const ke_tensor_t *co
 
 ke_status_t ke_ops_split_run(const ke_node_info_t *node, const void *state,
                              const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                             int n_out, ke_exec_ctx_t *x)
-{
+                             int n_out, ke_exec_ctx_t *x) {
     (void)state;
     const ke_tensor_t *X = in[0];
     int r = X->rank;
@@ -212,8 +203,7 @@ typedef struct slice_geom {
 } slice_geom_t;
 
 static ke_status_t slice_geom(const ke_tensor_t *const *in, int n_in, slice_geom_t *g, char *err,
-                              size_t errsz)
-{
+                              size_t errsz) {
     const ke_tensor_t *X = in[0];
     int r = X->rank;
     for (int i = 1; i < n_in && i < 5; i++)
@@ -263,8 +253,7 @@ static ke_status_t slice_geom(const ke_tensor_t *const *in, int n_in, slice_geom
 }
 
 ke_status_t ke_ops_slice_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     (void)node;
     if (n_in < 3 || !in[0] || !in[1] || !in[2] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Slice needs data, starts, ends");
@@ -277,8 +266,7 @@ ke_status_t ke_ops_slice_infer(const ke_node_info_t *node, const ke_tensor_t *co
 
 ke_status_t ke_ops_slice_run(const ke_node_info_t *node, const void *state,
                              const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                             int n_out, ke_exec_ctx_t *x)
-{
+                             int n_out, ke_exec_ctx_t *x) {
     (void)node, (void)state, (void)n_out;
     slice_geom_t g;
     ke_status_t st = slice_geom(in, n_in, &g, x->err, x->errsz);
@@ -294,8 +282,7 @@ ke_status_t ke_ops_slice_run(const ke_node_info_t *node, const void *state,
 /* ---- Gather ---------------------------------------------------------------------- */
 
 ke_status_t ke_ops_gather_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in != 2 || !in[0] || !in[1] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Gather needs data and indices");
     if (in[1]->dtype != KE_DT_I64 && in[1]->dtype != KE_DT_I32)
@@ -317,8 +304,7 @@ ke_status_t ke_ops_gather_infer(const ke_node_info_t *node, const ke_tensor_t *c
 
 ke_status_t ke_ops_gather_run(const ke_node_info_t *node, const void *state,
                               const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                              int n_out, ke_exec_ctx_t *x)
-{
+                              int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out;
     const ke_tensor_t *X = in[0], *I = in[1];
     int axis = ke_ops_axis(ke_attr_int(node->attrs, "axis", 0), X->rank);
@@ -328,8 +314,8 @@ ke_status_t ke_ops_gather_run(const ke_node_info_t *node, const void *state,
     const char *src = X->data;
     char *dst = out[0]->data;
     for (int64_t j = 0; j < ni; j++) {
-        int64_t k = I->dtype == KE_DT_I64 ? ((const int64_t *)I->data)[j]
-                                          : ((const int32_t *)I->data)[j];
+        int64_t k =
+            I->dtype == KE_DT_I64 ? ((const int64_t *)I->data)[j] : ((const int32_t *)I->data)[j];
         if (k < 0)
             k += n;
         if (k < 0 || k >= n)
@@ -344,8 +330,7 @@ ke_status_t ke_ops_gather_run(const ke_node_info_t *node, const void *state,
 /* ---- Tile ---------------------------------------------------------------------- */
 
 ke_status_t ke_ops_tile_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     (void)node;
     if (n_in != 2 || !in[0] || !in[1] || !in[1]->data || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Tile needs input and constant repeats");
@@ -364,8 +349,7 @@ ke_status_t ke_ops_tile_infer(const ke_node_info_t *node, const ke_tensor_t *con
 
 ke_status_t ke_ops_tile_run(const ke_node_info_t *node, const void *state,
                             const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                            int n_out, ke_exec_ctx_t *x)
-{
+                            int n_out, ke_exec_ctx_t *x) {
     (void)node, (void)state, (void)n_in, (void)n_out, (void)x;
     const ke_tensor_t *X = in[0];
     ke_tensor_t *Y = out[0];
@@ -400,8 +384,7 @@ ke_status_t ke_ops_tile_run(const ke_node_info_t *node, const void *state,
 
 /* ---- Cast / CastLike -------------------------------------------------------------- */
 
-static int cast_ok(ke_dtype_t dt)
-{
+static int cast_ok(ke_dtype_t dt) {
     switch (dt) {
     case KE_DT_F32:
     case KE_DT_F64:
@@ -418,16 +401,14 @@ static int cast_ok(ke_dtype_t dt)
     }
 }
 
-static ke_dtype_t cast_target(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in)
-{
+static ke_dtype_t cast_target(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in) {
     if (!strcmp(node->op_type, "CastLike"))
         return n_in > 1 && in[1] ? in[1]->dtype : KE_DT_UNDEF;
     return (ke_dtype_t)ke_attr_int(node->attrs, "to", KE_DT_UNDEF);
 }
 
 ke_status_t ke_ops_cast_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                              ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     ke_dtype_t to = cast_target(node, in, n_in);
@@ -437,13 +418,11 @@ ke_status_t ke_ops_cast_infer(const ke_node_info_t *node, const ke_tensor_t *con
     return ke_ops_set(out[0], to, in[0]->rank, in[0]->shape, err, errsz);
 }
 
-static int is_float(ke_dtype_t dt)
-{
+static int is_float(ke_dtype_t dt) {
     return dt == KE_DT_F32 || dt == KE_DT_F64;
 }
 
-static void put_f(ke_dtype_t dt, void *p, int64_t i, double v)
-{
+static void put_f(ke_dtype_t dt, void *p, int64_t i, double v) {
     switch (dt) {
     case KE_DT_F32: ((float *)p)[i] = (float)v; break;
     case KE_DT_F64: ((double *)p)[i] = v; break;
@@ -460,8 +439,7 @@ static void put_f(ke_dtype_t dt, void *p, int64_t i, double v)
     }
 }
 
-static void put_i(ke_dtype_t dt, void *p, int64_t i, int64_t v)
-{
+static void put_i(ke_dtype_t dt, void *p, int64_t i, int64_t v) {
     switch (dt) {
     case KE_DT_F32: ((float *)p)[i] = (float)v; break;
     case KE_DT_F64: ((double *)p)[i] = (double)v; break;
@@ -480,8 +458,7 @@ static void put_i(ke_dtype_t dt, void *p, int64_t i, int64_t v)
 
 ke_status_t ke_ops_cast_run(const ke_node_info_t *node, const void *state,
                             const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                            int n_out, ke_exec_ctx_t *x)
-{
+                            int n_out, ke_exec_ctx_t *x) {
     (void)node, (void)state, (void)n_in, (void)n_out, (void)x;
     const ke_tensor_t *X = in[0];
     ke_tensor_t *Y = out[0];

@@ -7,8 +7,7 @@
 
 void ke_batchnorm_f32(int64_t n, int64_t c, int64_t inner, const float *X, const float *scale,
                       const float *B, const float *mean, const float *var, float eps, float *Y,
-                      ke_unop_t act, ke_unparams_t actp)
-{
+                      ke_unop_t act, ke_unparams_t actp) {
     for (int64_t ch = 0; ch < c; ch++) {
         const float k = scale[ch] / sqrtf(var[ch] + eps);
         const float b = B[ch] - mean[ch] * k;
@@ -27,8 +26,7 @@ void ke_batchnorm_f32(int64_t n, int64_t c, int64_t inner, const float *X, const
 
 /* sum of x[0..n) in LN_LANES partial sums (so the loop vectorises: a
  * single running float sum is a serial dependency chain) */
-static float lane_sum(const float *restrict x, int64_t n)
-{
+static float lane_sum(const float *restrict x, int64_t n) {
     float acc[LN_LANES] = {0};
     int64_t j = 0;
     for (; j + LN_LANES <= n; j += LN_LANES)
@@ -43,8 +41,7 @@ static float lane_sum(const float *restrict x, int64_t n)
 }
 
 /* sum of (x[j] - mean)^2, the same way */
-static float lane_sqdev(const float *restrict x, int64_t n, float mean)
-{
+static float lane_sqdev(const float *restrict x, int64_t n, float mean) {
     float acc[LN_LANES] = {0};
     int64_t j = 0;
     for (; j + LN_LANES <= n; j += LN_LANES)
@@ -65,8 +62,7 @@ static float lane_sqdev(const float *restrict x, int64_t n, float mean)
 /* Two passes per row (mean, then the squared deviations: no cancellation
  * of E[x^2] - mean^2), then the affine write. */
 void ke_layernorm_f32(int64_t rows, int64_t cols, const float *X, const float *scale,
-                      const float *B, float eps, float *Y, float *mean_out, float *invstd_out)
-{
+                      const float *B, float eps, float *Y, float *mean_out, float *invstd_out) {
     for (int64_t r = 0; r < rows; r++) {
         const float *restrict x = X + r * cols;
         float *restrict y = Y + r * cols;
@@ -89,14 +85,12 @@ void ke_layernorm_f32(int64_t rows, int64_t cols, const float *X, const float *s
 /* Monotonic int key of a float (signed order = float order for non-NaN):
  * max-reductions over keys vectorise where float compares do not (see
  * ke_vmath.h). The map is its own inverse. */
-static inline int32_t fkey(float x)
-{
+static inline int32_t fkey(float x) {
     uint32_t u = ke_vm_bits(x);
     return (int32_t)(u ^ ((0u - (u >> 31)) >> 1));
 }
 
-static inline float unkey(int32_t k)
-{
+static inline float unkey(int32_t k) {
     uint32_t u = (uint32_t)k;
     return ke_vm_float(u ^ ((0u - (u >> 31)) >> 1));
 }
@@ -104,8 +98,7 @@ static inline float unkey(int32_t k)
 #define SM_LANES 16
 
 /* max of x[0..n) (NaN sorts above +inf) with SM_LANES partial maxima */
-static float row_max(const float *x, int64_t n)
-{
+static float row_max(const float *x, int64_t n) {
     int32_t m[SM_LANES];
     for (int k = 0; k < SM_LANES; k++)
         m[k] = fkey(-INFINITY);
@@ -126,8 +119,7 @@ static float row_max(const float *x, int64_t n)
 }
 
 /* y[j] = e^(x[j] - mx); returns the sum (SM_LANES partial sums) */
-static float row_exp_sum(const float *restrict x, float *restrict y, int64_t n, float mx)
-{
+static float row_exp_sum(const float *restrict x, float *restrict y, int64_t n, float mx) {
     float acc[SM_LANES] = {0};
     int64_t j = 0;
     for (; j + SM_LANES <= n; j += SM_LANES)
@@ -146,8 +138,7 @@ static float row_exp_sum(const float *restrict x, float *restrict y, int64_t n, 
     return s;
 }
 
-void ke_softmax_f32(int64_t outer, int64_t n, int64_t inner, const float *X, float *Y, int log)
-{
+void ke_softmax_f32(int64_t outer, int64_t n, int64_t inner, const float *X, float *Y, int log) {
     if (inner == 1) {
         /* the usual case: softmax over contiguous rows */
         for (int64_t o = 0; o < outer; o++) {

@@ -5,16 +5,14 @@
 
 #include "ke_ops_util.h"
 
-static int64_t prod(const int64_t *s, int b, int e)
-{
+static int64_t prod(const int64_t *s, int b, int e) {
     int64_t p = 1;
     for (int i = b; i < e; i++)
         p *= s[i];
     return p;
 }
 
-static int all_f32(const ke_tensor_t *const *in, int n_in)
-{
+static int all_f32(const ke_tensor_t *const *in, int n_in) {
     for (int i = 0; i < n_in; i++)
         if (in[i] && in[i]->dtype != KE_DT_F32)
             return 0;
@@ -25,8 +23,7 @@ static int all_f32(const ke_tensor_t *const *in, int n_in)
 
 ke_status_t ke_ops_batchnorm_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                    int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                   size_t errsz)
-{
+                                   size_t errsz) {
     if (n_in != 5 || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "needs X, scale, B, mean, var");
     for (int i = 0; i < 5; i++)
@@ -51,8 +48,7 @@ ke_status_t ke_ops_batchnorm_infer(const ke_node_info_t *node, const ke_tensor_t
 
 ke_status_t ke_ops_batchnorm_run(const ke_node_info_t *node, const void *state,
                                  const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                                 int n_out, ke_exec_ctx_t *x)
-{
+                                 int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out, (void)x;
     const ke_tensor_t *X = in[0];
     float eps = ke_attr_float(node->attrs, "epsilon", 1e-5f);
@@ -66,8 +62,7 @@ ke_status_t ke_ops_batchnorm_run(const ke_node_info_t *node, const void *state,
 
 ke_status_t ke_ops_layernorm_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                    int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                   size_t errsz)
-{
+                                   size_t errsz) {
     if (n_in < 2 || !in[0] || !in[1] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "needs X and Scale");
     if (!all_f32(in, n_in))
@@ -97,8 +92,7 @@ typedef struct ln_task {
     float *y, *mean, *invstd;
 } ln_task_t;
 
-static void ln_chunk(void *arg, int64_t b, int64_t e, int tid)
-{
+static void ln_chunk(void *arg, int64_t b, int64_t e, int tid) {
     (void)tid;
     const ln_task_t *t = arg;
     ke_layernorm_f32(e - b, t->cols, t->x + b * t->cols, t->scale, t->bias, t->eps,
@@ -108,8 +102,7 @@ static void ln_chunk(void *arg, int64_t b, int64_t e, int tid)
 
 ke_status_t ke_ops_layernorm_run(const ke_node_info_t *node, const void *state,
                                  const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                                 int n_out, ke_exec_ctx_t *x)
-{
+                                 int n_out, ke_exec_ctx_t *x) {
     (void)state;
     const ke_tensor_t *X = in[0], *B = ke_ops_in(in, n_in, 2);
     int axis = ke_ops_axis(ke_attr_int(node->attrs, "axis", -1), X->rank);
@@ -134,8 +127,7 @@ ke_status_t ke_ops_layernorm_run(const ke_node_info_t *node, const void *state,
 
 ke_status_t ke_ops_instnorm_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                   int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                  size_t errsz)
-{
+                                  size_t errsz) {
     (void)node;
     if (n_in != 3 || !in[0] || !in[1] || !in[2] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "needs input, scale, B");
@@ -150,8 +142,7 @@ ke_status_t ke_ops_instnorm_infer(const ke_node_info_t *node, const ke_tensor_t 
 
 ke_status_t ke_ops_instnorm_run(const ke_node_info_t *node, const void *state,
                                 const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                                int n_out, ke_exec_ctx_t *x)
-{
+                                int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out, (void)x;
     const ke_tensor_t *X = in[0];
     float eps = ke_attr_float(node->attrs, "epsilon", 1e-5f);
@@ -177,15 +168,12 @@ ke_status_t ke_ops_instnorm_run(const ke_node_info_t *node, const void *state,
 
 /* ---- Softmax / LogSoftmax ------------------------------------------------------- */
 
-static int softmax_v13(const ke_node_info_t *node)
-{
+static int softmax_v13(const ke_node_info_t *node) {
     return node->opset >= 13;
 }
 
-ke_status_t ke_ops_softmax_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
-                                 int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                 size_t errsz)
-{
+ke_status_t ke_ops_softmax_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
+                                 ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     if (in[0]->dtype != KE_DT_F32)
@@ -204,8 +192,7 @@ typedef struct sm_task {
     int log;
 } sm_task_t;
 
-static void sm_chunk(void *arg, int64_t b, int64_t e, int tid)
-{
+static void sm_chunk(void *arg, int64_t b, int64_t e, int tid) {
     (void)tid;
     const sm_task_t *t = arg;
     int64_t step = t->n * t->inner;
@@ -214,8 +201,7 @@ static void sm_chunk(void *arg, int64_t b, int64_t e, int tid)
 
 ke_status_t ke_ops_softmax_run(const ke_node_info_t *node, const void *state,
                                const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                               int n_out, ke_exec_ctx_t *x)
-{
+                               int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out;
     const ke_tensor_t *X = in[0];
     int v13 = softmax_v13(node);

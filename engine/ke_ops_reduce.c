@@ -6,8 +6,7 @@
 
 /* Output element strides for each input dim (0 on reduced dims). Returns
  * the number of output elements. */
-static int64_t out_strides(int r, const int64_t *shape, const uint8_t *mask, int64_t *ost)
-{
+static int64_t out_strides(int r, const int64_t *shape, const uint8_t *mask, int64_t *ost) {
     int64_t s = 1;
     for (int i = r - 1; i >= 0; i--) {
         ost[i] = mask[i] ? 0 : s;
@@ -17,8 +16,7 @@ static int64_t out_strides(int r, const int64_t *shape, const uint8_t *mask, int
     return s;
 }
 
-static inline float f_init(ke_redop_t op)
-{
+static inline float f_init(ke_redop_t op) {
     switch (op) {
     case KE_RED_MAX: return -INFINITY;
     case KE_RED_MIN: return INFINITY;
@@ -27,8 +25,7 @@ static inline float f_init(ke_redop_t op)
     }
 }
 
-static inline float f_acc(ke_redop_t op, float acc, float x)
-{
+static inline float f_acc(ke_redop_t op, float acc, float x) {
     switch (op) {
     case KE_RED_MAX: return x > acc ? x : acc;
     case KE_RED_MIN: return x < acc ? x : acc;
@@ -41,8 +38,7 @@ static inline float f_acc(ke_redop_t op, float acc, float x)
     }
 }
 
-static inline float f_fin(ke_redop_t op, float acc, int64_t cnt)
-{
+static inline float f_fin(ke_redop_t op, float acc, int64_t cnt) {
     switch (op) {
     case KE_RED_MEAN: return acc / (float)cnt;
     case KE_RED_L2: return sqrtf(acc);
@@ -53,8 +49,7 @@ static inline float f_fin(ke_redop_t op, float acc, int64_t cnt)
 }
 
 void ke_reduce_f32(ke_redop_t op, int r, const int64_t *shape, const uint8_t *mask, const float *X,
-                   float *Y)
-{
+                   float *Y) {
     int64_t ost[KE_KERN_MAX_RANK], idx[KE_KERN_MAX_RANK] = {0};
     int64_t nout = out_strides(r, shape, mask, ost);
     int64_t total = 1;
@@ -102,8 +97,7 @@ void ke_reduce_f32(ke_redop_t op, int r, const int64_t *shape, const uint8_t *ma
 }
 
 void ke_reduce_i64(ke_redop_t op, int r, const int64_t *shape, const uint8_t *mask,
-                   const int64_t *X, int64_t *Y)
-{
+                   const int64_t *X, int64_t *Y) {
     int64_t ost[KE_KERN_MAX_RANK], idx[KE_KERN_MAX_RANK] = {0};
     int64_t nout = out_strides(r, shape, mask, ost);
     int64_t total = 1;
@@ -135,8 +129,7 @@ void ke_reduce_i64(ke_redop_t op, int r, const int64_t *shape, const uint8_t *ma
 }
 
 void ke_argminmax_f32(int64_t outer, int64_t n, int64_t inner, const float *X, int64_t *Y,
-                      int is_max, int select_last)
-{
+                      int is_max, int select_last) {
     for (int64_t o = 0; o < outer; o++)
         for (int64_t i = 0; i < inner; i++) {
             const float *x = X + o * n * inner + i;
@@ -144,8 +137,8 @@ void ke_argminmax_f32(int64_t outer, int64_t n, int64_t inner, const float *X, i
             float bv = x[0];
             for (int64_t j = 1; j < n; j++) {
                 float v = x[j * inner];
-                int better = is_max ? (select_last ? v >= bv : v > bv)
-                                    : (select_last ? v <= bv : v < bv);
+                int better =
+                    is_max ? (select_last ? v >= bv : v > bv) : (select_last ? v <= bv : v < bv);
                 if (better) {
                     bv = v;
                     best = j;

@@ -9,15 +9,19 @@ static const struct {
     const char *name;
     ke_redop_t op;
 } k_red[] = {
-    {"ReduceSum", KE_RED_SUM},         {"ReduceMean", KE_RED_MEAN},
-    {"ReduceMax", KE_RED_MAX},         {"ReduceMin", KE_RED_MIN},
-    {"ReduceProd", KE_RED_PROD},       {"ReduceL1", KE_RED_L1},
-    {"ReduceL2", KE_RED_L2},           {"ReduceLogSum", KE_RED_LOG_SUM},
-    {"ReduceLogSumExp", KE_RED_LOG_SUM_EXP}, {"ReduceSumSquare", KE_RED_SUM_SQUARE},
+    {"ReduceSum", KE_RED_SUM},
+    {"ReduceMean", KE_RED_MEAN},
+    {"ReduceMax", KE_RED_MAX},
+    {"ReduceMin", KE_RED_MIN},
+    {"ReduceProd", KE_RED_PROD},
+    {"ReduceL1", KE_RED_L1},
+    {"ReduceL2", KE_RED_L2},
+    {"ReduceLogSum", KE_RED_LOG_SUM},
+    {"ReduceLogSumExp", KE_RED_LOG_SUM_EXP},
+    {"ReduceSumSquare", KE_RED_SUM_SQUARE},
 };
 
-static int red_find(const char *op_type, ke_redop_t *op)
-{
+static int red_find(const char *op_type, ke_redop_t *op) {
     for (size_t i = 0; i < sizeof k_red / sizeof k_red[0]; i++)
         if (!strcmp(k_red[i].name, op_type)) {
             *op = k_red[i].op;
@@ -29,8 +33,7 @@ static int red_find(const char *op_type, ke_redop_t *op)
 /* Reduction mask from the axes (attribute or input 1 for ReduceSum-13).
  * *noop = 1 when the op is an identity (empty axes + noop_with_empty_axes). */
 static ke_status_t red_mask(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                            uint8_t *mask, int *noop, char *err, size_t errsz)
-{
+                            uint8_t *mask, int *noop, char *err, size_t errsz) {
     int r = in[0]->rank;
     const ke_tensor_t *ax = ke_ops_in(in, n_in, 1);
     int64_t axes[KE_MAX_RANK * 2];
@@ -73,8 +76,7 @@ static ke_status_t red_mask(const ke_node_info_t *node, const ke_tensor_t *const
 }
 
 ke_status_t ke_ops_reduce_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                                ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     ke_redop_t op;
     if (n_in < 1 || !in[0] || n_out < 1 || red_find(node->op_type, &op))
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "bad reduction node");
@@ -105,8 +107,7 @@ ke_status_t ke_ops_reduce_infer(const ke_node_info_t *node, const ke_tensor_t *c
 
 ke_status_t ke_ops_reduce_run(const ke_node_info_t *node, const void *state,
                               const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                              int n_out, ke_exec_ctx_t *x)
-{
+                              int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_out;
     ke_redop_t op;
     if (red_find(node->op_type, &op))
@@ -130,8 +131,7 @@ ke_status_t ke_ops_reduce_run(const ke_node_info_t *node, const void *state,
 /* ---- ArgMax / ArgMin ---------------------------------------------------------- */
 
 ke_status_t ke_ops_arg_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                             ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                             ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     if (in[0]->dtype != KE_DT_F32)
@@ -154,8 +154,7 @@ ke_status_t ke_ops_arg_infer(const ke_node_info_t *node, const ke_tensor_t *cons
 
 ke_status_t ke_ops_arg_run(const ke_node_info_t *node, const void *state,
                            const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                           int n_out, ke_exec_ctx_t *x)
-{
+                           int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out, (void)x;
     const ke_tensor_t *X = in[0];
     int axis = ke_ops_axis(ke_attr_int(node->attrs, "axis", 0), X->rank);

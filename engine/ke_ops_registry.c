@@ -4,8 +4,8 @@
  * static and immutable: any thread. */
 #include "ke_ops_util.h"
 
-#define ROW(op, since, vin, flags, infer, prepare, run) \
-    {op, "", since, vin, flags, infer, prepare, NULL, run}
+#define ROW(op, since, vin, flags, infer, prepare, run)                                            \
+    { op, "", since, vin, flags, infer, prepare, NULL, run }
 
 static const ke_op_def_t k_ops[] = {
     ROW("Add", 1, 0x0, KE_OP_INPLACE, ke_ops_binary_infer, NULL, ke_ops_binary_run),
@@ -67,8 +67,8 @@ static const ke_op_def_t k_ops[] = {
     ROW("Not", 1, 0x0, 0, ke_ops_predicate_infer, NULL, ke_ops_predicate_run),
     ROW("IsNaN", 1, 0x0, 0, ke_ops_predicate_infer, NULL, ke_ops_predicate_run),
     ROW("IsInf", 1, 0x0, 0, ke_ops_predicate_infer, NULL, ke_ops_predicate_run),
-    {"Gemm", "", 1, 0x0, KE_OP_FUSE_ACT, ke_ops_gemm_infer, ke_ops_gemm_prepare,
-     ke_ops_linalg_free, ke_ops_gemm_run},
+    {"Gemm", "", 1, 0x0, KE_OP_FUSE_ACT, ke_ops_gemm_infer, ke_ops_gemm_prepare, ke_ops_linalg_free,
+     ke_ops_gemm_run},
     {"MatMul", "", 1, 0x0, KE_OP_FUSE_ACT, ke_ops_matmul_infer, ke_ops_matmul_prepare,
      ke_ops_linalg_free, ke_ops_matmul_run},
     ROW("Conv", 1, 0x0, KE_OP_FUSE_ACT, ke_ops_conv_infer, ke_ops_conv_prepare, ke_ops_conv_run),
@@ -77,7 +77,8 @@ static const ke_op_def_t k_ops[] = {
     ROW("LpPool", 1, 0x0, 0, ke_ops_pool_infer, NULL, ke_ops_pool_run),
     ROW("GlobalAveragePool", 1, 0x0, 0, ke_ops_global_pool_infer, NULL, ke_ops_global_pool_run),
     ROW("GlobalMaxPool", 1, 0x0, 0, ke_ops_global_pool_infer, NULL, ke_ops_global_pool_run),
-    ROW("BatchNormalization", 1, 0x0, KE_OP_INPLACE, ke_ops_batchnorm_infer, NULL, ke_ops_batchnorm_run),
+    ROW("BatchNormalization", 1, 0x0, KE_OP_INPLACE, ke_ops_batchnorm_infer, NULL,
+        ke_ops_batchnorm_run),
     ROW("LayerNormalization", 17, 0x0, 0, ke_ops_layernorm_infer, NULL, ke_ops_layernorm_run),
     ROW("InstanceNormalization", 1, 0x0, 0, ke_ops_instnorm_infer, NULL, ke_ops_instnorm_run),
     ROW("Softmax", 1, 0x0, 0, ke_ops_softmax_infer, NULL, ke_ops_softmax_run),
@@ -121,8 +122,7 @@ static const ke_op_def_t k_ops[] = {
     ROW("CastLike", 15, 0x0, 0, ke_ops_cast_infer, NULL, ke_ops_cast_run),
 };
 
-const ke_op_def_t *ke_ops_table(size_t *n)
-{
+const ke_op_def_t *ke_ops_table(size_t *n) {
     if (n)
         *n = sizeof k_ops / sizeof k_ops[0];
     return k_ops;

@@ -6,8 +6,7 @@
 
 #include "ke_ops_util.h"
 
-static ke_status_t need_values(const ke_tensor_t *t, const char *what, char *err, size_t errsz)
-{
+static ke_status_t need_values(const ke_tensor_t *t, const char *what, char *err, size_t errsz) {
     if (!t || !t->data)
         return ke_ops_fail(err, errsz, KE_ERR_UNSUPPORTED, "%s must be a constant", what);
     return KE_OK;
@@ -17,8 +16,7 @@ static ke_status_t need_values(const ke_tensor_t *t, const char *what, char *err
 
 ke_status_t ke_ops_view_run(const ke_node_info_t *node, const void *state,
                             const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                            int n_out, ke_exec_ctx_t *x)
-{
+                            int n_out, ke_exec_ctx_t *x) {
     (void)node, (void)state, (void)n_in, (void)x;
     ke_ops_copy_view(in[0], out[0]);
     /* Dropout's optional mask: all kept in inference */
@@ -30,8 +28,7 @@ ke_status_t ke_ops_view_run(const ke_node_info_t *node, const void *state,
 
 ke_status_t ke_ops_identity_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                   int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                  size_t errsz)
-{
+                                  size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     if (!strcmp(node->op_type, "Dropout")) {
@@ -47,10 +44,8 @@ ke_status_t ke_ops_identity_infer(const ke_node_info_t *node, const ke_tensor_t 
     return ke_ops_set(out[0], in[0]->dtype, in[0]->rank, in[0]->shape, err, errsz);
 }
 
-ke_status_t ke_ops_reshape_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
-                                 int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                 size_t errsz)
-{
+ke_status_t ke_ops_reshape_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
+                                 ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 2 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Reshape needs data and shape");
     ke_status_t st = need_values(in[1], "shape", err, errsz);
@@ -94,10 +89,8 @@ ke_status_t ke_ops_reshape_infer(const ke_node_info_t *node, const ke_tensor_t *
     return ke_ops_set(out[0], in[0]->dtype, (int)n, shape, err, errsz);
 }
 
-ke_status_t ke_ops_flatten_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
-                                 int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                 size_t errsz)
-{
+ke_status_t ke_ops_flatten_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
+                                 ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     int r = in[0]->rank;
@@ -115,8 +108,7 @@ ke_status_t ke_ops_flatten_infer(const ke_node_info_t *node, const ke_tensor_t *
 /* axes from input 1 (opset 13) or the "axes" attribute; returns the count
  * (-1 when absent). */
 static int64_t get_axes(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                        int64_t *axes, char *err, size_t errsz, ke_status_t *st)
-{
+                        int64_t *axes, char *err, size_t errsz, ke_status_t *st) {
     *st = KE_OK;
     const ke_tensor_t *ax = ke_ops_in(in, n_in, 1);
     if (ax) {
@@ -142,10 +134,8 @@ static int64_t get_axes(const ke_node_info_t *node, const ke_tensor_t *const *in
     return n;
 }
 
-ke_status_t ke_ops_squeeze_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
-                                 int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                 size_t errsz)
-{
+ke_status_t ke_ops_squeeze_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
+                                 ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     int64_t axes[KE_MAX_RANK];
@@ -177,8 +167,7 @@ ke_status_t ke_ops_squeeze_infer(const ke_node_info_t *node, const ke_tensor_t *
 
 ke_status_t ke_ops_unsqueeze_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                    int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                   size_t errsz)
-{
+                                   size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     int64_t axes[KE_MAX_RANK];
@@ -205,8 +194,7 @@ ke_status_t ke_ops_unsqueeze_infer(const ke_node_info_t *node, const ke_tensor_t
 
 /* ---- Shape, Size ------------------------------------------------------------- */
 
-static void shape_range(const ke_node_info_t *node, int r, int64_t *b, int64_t *e)
-{
+static void shape_range(const ke_node_info_t *node, int r, int64_t *b, int64_t *e) {
     int64_t s = ke_attr_int(node->attrs, "start", 0), en = ke_attr_int(node->attrs, "end", r);
     if (s < 0)
         s += r;
@@ -218,10 +206,8 @@ static void shape_range(const ke_node_info_t *node, int r, int64_t *b, int64_t *
     *e = en < s ? s : en;
 }
 
-ke_status_t ke_ops_shapeof_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
-                                 int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                 size_t errsz)
-{
+ke_status_t ke_ops_shapeof_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
+                                 ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     if (n_in < 1 || !in[0] || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     if (!strcmp(node->op_type, "Size"))
@@ -234,8 +220,7 @@ ke_status_t ke_ops_shapeof_infer(const ke_node_info_t *node, const ke_tensor_t *
 
 ke_status_t ke_ops_shapeof_run(const ke_node_info_t *node, const void *state,
                                const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                               int n_out, ke_exec_ctx_t *x)
-{
+                               int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)n_in, (void)n_out, (void)x;
     int64_t *y = out[0]->data;
     if (!strcmp(node->op_type, "Size")) {
@@ -253,8 +238,7 @@ ke_status_t ke_ops_shapeof_run(const ke_node_info_t *node, const void *state,
 
 ke_status_t ke_ops_constant_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                   int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                  size_t errsz)
-{
+                                  size_t errsz) {
     (void)in, (void)n_in;
     if (n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "no output");
@@ -275,8 +259,7 @@ ke_status_t ke_ops_constant_infer(const ke_node_info_t *node, const ke_tensor_t 
 
 ke_status_t ke_ops_constant_run(const ke_node_info_t *node, const void *state,
                                 const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                                int n_out, ke_exec_ctx_t *x)
-{
+                                int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)in, (void)n_in, (void)n_out, (void)x;
     ke_tensor_t *y = out[0];
     const ke_tensor_t *t = ke_attr_tensor(node->attrs, "value");
@@ -302,8 +285,7 @@ ke_status_t ke_ops_constant_run(const ke_node_info_t *node, const void *state,
 
 ke_status_t ke_ops_constofshape_infer(const ke_node_info_t *node, const ke_tensor_t *const *in,
                                       int n_in, ke_tensor_t *const *out, int n_out, char *err,
-                                      size_t errsz)
-{
+                                      size_t errsz) {
     if (n_in < 1 || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "missing input");
     ke_status_t st = need_values(in[0], "shape", err, errsz);
@@ -321,9 +303,8 @@ ke_status_t ke_ops_constofshape_infer(const ke_node_info_t *node, const ke_tenso
 }
 
 ke_status_t ke_ops_constofshape_run(const ke_node_info_t *node, const void *state,
-                                    const ke_tensor_t *const *in, int n_in,
-                                    ke_tensor_t *const *out, int n_out, ke_exec_ctx_t *x)
-{
+                                    const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
+                                    int n_out, ke_exec_ctx_t *x) {
     (void)state, (void)in, (void)n_in, (void)n_out, (void)x;
     const ke_tensor_t *v = ke_attr_tensor(node->attrs, "value");
     ke_tensor_t *y = out[0];
@@ -341,8 +322,7 @@ ke_status_t ke_ops_constofshape_run(const ke_node_info_t *node, const void *stat
 
 /* ---- Range -------------------------------------------------------------------- */
 
-static int64_t range_count(const ke_tensor_t *const *in)
-{
+static int64_t range_count(const ke_tensor_t *const *in) {
     double s = ke_tensor_get_f64(in[0], 0), l = ke_tensor_get_f64(in[1], 0),
            d = ke_tensor_get_f64(in[2], 0);
     if (d == 0)
@@ -352,8 +332,7 @@ static int64_t range_count(const ke_tensor_t *const *in)
 }
 
 ke_status_t ke_ops_range_infer(const ke_node_info_t *node, const ke_tensor_t *const *in, int n_in,
-                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz)
-{
+                               ke_tensor_t *const *out, int n_out, char *err, size_t errsz) {
     (void)node;
     if (n_in != 3 || n_out < 1)
         return ke_ops_fail(err, errsz, KE_ERR_SHAPE, "Range needs start, limit, delta");
@@ -375,8 +354,7 @@ ke_status_t ke_ops_range_infer(const ke_node_info_t *node, const ke_tensor_t *co
 
 ke_status_t ke_ops_range_run(const ke_node_info_t *node, const void *state,
                              const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                             int n_out, ke_exec_ctx_t *x)
-{
+                             int n_out, ke_exec_ctx_t *x) {
     (void)node, (void)state, (void)n_in, (void)n_out, (void)x;
     ke_tensor_t *y = out[0];
     int64_t n = ke_tensor_numel(y);

@@ -5,8 +5,7 @@
 #include "ke_ops_kern.h"
 #include "ke_vmath.h"
 
-float ke_unary_ref(ke_unop_t op, ke_unparams_t p, float xf)
-{
+float ke_unary_ref(ke_unop_t op, ke_unparams_t p, float xf) {
     double x = xf, a = p.alpha, b = p.beta;
     switch (op) {
     case KE_UN_NONE: return xf;
@@ -56,8 +55,7 @@ float ke_unary_ref(ke_unop_t op, ke_unparams_t p, float xf)
 /* The common activations get loops the compiler can vectorise (exp, erf,
  * tanh, sigmoid from ke_vmath.h, accuracy stated there); the rest go
  * through libm one element at a time. */
-void ke_unary_f32(ke_unop_t op, ke_unparams_t p, const float *x, float *y, int64_t n)
-{
+void ke_unary_f32(ke_unop_t op, ke_unparams_t p, const float *x, float *y, int64_t n) {
     const float a = p.alpha, b = p.beta;
     switch (op) {
     case KE_UN_NONE:
@@ -118,7 +116,8 @@ void ke_unary_f32(ke_unop_t op, ke_unparams_t p, const float *x, float *y, int64
     case KE_UN_GELU_TANH:
         for (int64_t i = 0; i < n; i++) {
             float v = x[i];
-            y[i] = 0.5f * v * (1.0f + ke_vtanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+            y[i] =
+                0.5f * v * (1.0f + ke_vtanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
         }
         return;
     default:

@@ -3,8 +3,7 @@
 
 #include <string.h>
 
-ke_status_t ke_ops_fail(char *err, size_t errsz, ke_status_t st, const char *fmt, ...)
-{
+ke_status_t ke_ops_fail(char *err, size_t errsz, ke_status_t st, const char *fmt, ...) {
     if (err && errsz) {
         va_list ap;
         va_start(ap, fmt);
@@ -14,8 +13,7 @@ ke_status_t ke_ops_fail(char *err, size_t errsz, ke_status_t st, const char *fmt
     return st;
 }
 
-int ke_ops_axis(int64_t axis, int rank)
-{
+int ke_ops_axis(int64_t axis, int rank) {
     if (axis < 0)
         axis += rank;
     if (axis < 0 || axis >= rank)
@@ -23,8 +21,7 @@ int ke_ops_axis(int64_t axis, int rank)
     return (int)axis;
 }
 
-int ke_ops_kind(ke_dtype_t dt)
-{
+int ke_ops_kind(ke_dtype_t dt) {
     switch (dt) {
     case KE_DT_F32: return KE_K_F32;
     case KE_DT_F64: return KE_K_F64;
@@ -38,8 +35,7 @@ int ke_ops_kind(ke_dtype_t dt)
 }
 
 ke_status_t ke_ops_set(ke_tensor_t *t, ke_dtype_t dt, int rank, const int64_t *shape, char *err,
-                       size_t errsz)
-{
+                       size_t errsz) {
     if (!t)
         return KE_OK;
     for (int i = 0; i < rank; i++)
@@ -52,15 +48,13 @@ ke_status_t ke_ops_set(ke_tensor_t *t, ke_dtype_t dt, int rank, const int64_t *s
     return KE_OK;
 }
 
-void ke_ops_copy_view(const ke_tensor_t *in, ke_tensor_t *out)
-{
+void ke_ops_copy_view(const ke_tensor_t *in, ke_tensor_t *out) {
     size_t nb = ke_tensor_nbytes(in);
     if (out->data != in->data && nb)
         memcpy(out->data, in->data, nb);
 }
 
-int ke_ops_fused_act(const ke_attrs_t *attrs, ke_unop_t *op, ke_unparams_t *p)
-{
+int ke_ops_fused_act(const ke_attrs_t *attrs, ke_unop_t *op, ke_unparams_t *p) {
     p->alpha = ke_attr_float(attrs, "ke_act_alpha", 0.01f);
     p->beta = 0.0f;
     switch ((ke_act_t)ke_attr_int(attrs, "ke_act", KE_ACT_NONE)) {

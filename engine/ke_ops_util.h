@@ -23,14 +23,12 @@ int ke_ops_axis(int64_t axis, int rank);
 int ke_ops_kind(ke_dtype_t dt);
 
 /* Input i or NULL when omitted. */
-static inline const ke_tensor_t *ke_ops_in(const ke_tensor_t *const *in, int n_in, int i)
-{
+static inline const ke_tensor_t *ke_ops_in(const ke_tensor_t *const *in, int n_in, int i) {
     return i < n_in ? in[i] : NULL;
 }
 
 /* Output i or NULL when omitted. */
-static inline ke_tensor_t *ke_ops_out(ke_tensor_t *const *out, int n_out, int i)
-{
+static inline ke_tensor_t *ke_ops_out(ke_tensor_t *const *out, int n_out, int i) {
     return i < n_out ? out[i] : NULL;
 }
 

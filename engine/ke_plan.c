@@ -34,7 +34,7 @@
 #define KE_PLAN_MAX_BYTES 17179869184.0 /* 16 GiB */
 
 typedef struct {
-    int node;                /* graph node index */
+    int node; /* graph node index */
     ke_node_info_t info;
     void *state;
     int n_in, n_out;
@@ -47,19 +47,21 @@ struct ke_plan {
     const ke_graph_t *g;
     ke_backend_t *be;
     int max_batch, cur_batch;
-    ke_tensor_t *vt;          /* per value */
+    ke_tensor_t *vt; /* per value */
     plan_node_t *nodes;
     int n_nodes;
     const ke_tensor_t **in_pool;
     ke_tensor_t **out_pool;
-    int *upd;  int n_upd;     /* values with batch-dependent shapes */
-    int *aff;  int n_aff;     /* AFFINE values (data recomputed per batch) */
-    int *in_alias;            /* per value: graph input index it aliases, -1 */
+    int *upd;
+    int n_upd; /* values with batch-dependent shapes */
+    int *aff;
+    int n_aff;     /* AFFINE values (data recomputed per batch) */
+    int *in_alias; /* per value: graph input index it aliases, -1 */
     unsigned char *arena;
     size_t arena_bytes, per_row, weight_bytes;
     void *scratch;
     size_t scratch_bytes;
-    void **dev_inputs;        /* device_memory backends without async hooks */
+    void **dev_inputs; /* device_memory backends without async hooks */
     ke_precision_t precision;
     /* asynchronous runs (ke_plan_submit / ke_plan_wait) */
     int async_dev;            /* backend has the async hooks: slots live on the device */
@@ -71,18 +73,19 @@ struct ke_plan {
         size_t *out_bytes;           /* per output, for the queued batch */
         int n_rows;
     } slot[KE_PLAN_SLOTS];
-    int head, n_pending;      /* next slot to fill; batches queued */
-    void **out_ptrs;          /* per output: scratch pointer array */
+    int head, n_pending; /* next slot to fill; batches queued */
+    void **out_ptrs;     /* per output: scratch pointer array */
     ke_exec_ctx_t x;
     char errbuf[256];
     int profile;
-    double *prof_s;           /* per plan node, seconds */
+    double *prof_s; /* per plan node, seconds */
     int prof_runs;
 };
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errsz,
-                                                         const char *fmt, ...) {
-    if (!err || errsz == 0) return;
+__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t errsz, const char *fmt,
+                                                         ...) {
+    if (!err || errsz == 0)
+        return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errsz, fmt, ap);
@@ -94,7 +97,9 @@ ke_plan_params_t ke_plan_default_params(void) {
     return p;
 }
 
-static size_t align_up(size_t n) { return (n + KE_ALIGN - 1) & ~(size_t)(KE_ALIGN - 1); }
+static size_t align_up(size_t n) {
+    return (n + KE_ALIGN - 1) & ~(size_t)(KE_ALIGN - 1);
+}
 
 static size_t value_bytes_at(const ke_value_t *v, int64_t b) {
     ke_tensor_t t;
@@ -103,15 +108,16 @@ static size_t value_bytes_at(const ke_value_t *v, int64_t b) {
 }
 
 typedef struct {
-    int v;            /* root value */
-    int start, end;   /* run positions [start, end] */
+    int v;          /* root value */
+    int start, end; /* run positions [start, end] */
     size_t size;
     size_t off;
 } buf_t;
 
 static int cmp_size_desc(const void *a, const void *b) {
     const buf_t *x = a, *y = b;
-    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    if (x->size != y->size)
+        return x->size < y->size ? 1 : -1;
     return x->start - y->start;
 }
 
@@ -126,7 +132,8 @@ static size_t place(buf_t *bufs, int n) {
         for (int again = 1; again;) {
             again = 0;
             for (int j = 0; j < i; j++) {
-                if (bufs[j].end < bufs[i].start || bufs[i].end < bufs[j].start) continue;
+                if (bufs[j].end < bufs[i].start || bufs[i].end < bufs[j].start)
+                    continue;
                 if (off < bufs[j].off + bufs[j].size && bufs[j].off < off + bufs[i].size) {
                     off = bufs[j].off + bufs[j].size;
                     again = 1;
@@ -134,7 +141,8 @@ static size_t place(buf_t *bufs, int n) {
             }
         }
         bufs[i].off = off;
-        if (off + bufs[i].size > total) total = off + bufs[i].size;
+        if (off + bufs[i].size > total)
+            total = off + bufs[i].size;
     }
     return total;
 }
@@ -144,7 +152,8 @@ static void update_batch(ke_plan_t *p, int64_t b) {
     for (int i = 0; i < p->n_upd; i++) {
         int v = p->upd[i];
         const ke_value_t *val = &g->vals[v];
-        for (int d = 0; d < val->t.rank; d++) p->vt[v].shape[d] = val->dim_a[d] * b + val->dim_c[d];
+        for (int d = 0; d < val->t.rank; d++)
+            p->vt[v].shape[d] = val->dim_a[d] * b + val->dim_c[d];
     }
     for (int i = 0; i < p->n_aff; i++) {
         int v = p->aff[i];
@@ -182,14 +191,17 @@ static void free_slots(ke_plan_t *p) {
 }
 
 void ke_plan_free(ke_plan_t *p) {
-    if (!p) return;
+    if (!p)
+        return;
     /* no copy may be in flight into memory freed below */
-    if (p->async_dev && p->be) (void)p->be->iface->sync(p->be->ctx);
+    if (p->async_dev && p->be)
+        (void)p->be->iface->sync(p->be->ctx);
     free_slots(p);
     for (int i = 0; i < p->n_nodes; i++) {
         plan_node_t *pn = &p->nodes[i];
         const ke_node_t *n = &p->g->nodes[pn->node];
-        if (pn->state && n->def->free_state) n->def->free_state(pn->state);
+        if (pn->state && n->def->free_state)
+            n->def->free_state(pn->state);
     }
     if (p->be) {
         p->be->iface->free(p->be->ctx, p->arena);
@@ -199,7 +211,8 @@ void ke_plan_free(ke_plan_t *p) {
     }
     if (p->vt && p->g)
         for (int v = 0; v < p->g->n_vals; v++)
-            if (p->g->vals[v].kind == KE_VAL_AFFINE) free(p->vt[v].data);
+            if (p->g->vals[v].kind == KE_VAL_AFFINE)
+                free(p->vt[v].data);
     ke_backend_free(p->be);
     free(p->vt);
     free(p->dev_inputs);
@@ -225,7 +238,8 @@ static ke_status_t plan_slots(ke_plan_t *p) {
     p->in_off = calloc((size_t)g->n_inputs + 1, sizeof *p->in_off);
     p->out_off = calloc((size_t)g->n_outputs + 1, sizeof *p->out_off);
     p->out_ptrs = calloc((size_t)g->n_outputs + 1, sizeof *p->out_ptrs);
-    if (!p->in_off || !p->out_off || !p->out_ptrs) return KE_ERR_NOMEM;
+    if (!p->in_off || !p->out_off || !p->out_ptrs)
+        return KE_ERR_NOMEM;
     for (int i = 0; i < g->n_inputs; i++) {
         p->in_off[i] = p->in_total;
         p->in_total += align_up(ke_tensor_nbytes(&p->vt[g->inputs[i]]));
@@ -236,15 +250,19 @@ static ke_status_t plan_slots(ke_plan_t *p) {
     }
     for (int s = 0; s < KE_PLAN_SLOTS; s++) {
         p->slot[s].out_bytes = calloc((size_t)g->n_outputs + 1, sizeof(size_t));
-        if (!p->slot[s].out_bytes) return KE_ERR_NOMEM;
+        if (!p->slot[s].out_bytes)
+            return KE_ERR_NOMEM;
     }
-    if (!bi->device_memory) return KE_OK; /* CPU: output staging on first submit */
+    if (!bi->device_memory)
+        return KE_OK;     /* CPU: output staging on first submit */
     if (!has_async(bi)) { /* graph inputs live on the device, copied synchronously */
         p->dev_inputs = calloc((size_t)g->n_inputs + 1, sizeof *p->dev_inputs);
-        if (!p->dev_inputs) return KE_ERR_NOMEM;
+        if (!p->dev_inputs)
+            return KE_ERR_NOMEM;
         for (int i = 0; i < g->n_inputs; i++) {
             p->dev_inputs[i] = bi->alloc(p->be->ctx, ke_tensor_nbytes(&p->vt[g->inputs[i]]));
-            if (!p->dev_inputs[i]) return KE_ERR_NOMEM;
+            if (!p->dev_inputs[i])
+                return KE_ERR_NOMEM;
         }
         return KE_OK;
     }
@@ -253,10 +271,12 @@ static ke_status_t plan_slots(ke_plan_t *p) {
         p->slot[s].h_in = bi->host_alloc(p->be->ctx, p->in_total ? p->in_total : KE_ALIGN);
         p->slot[s].h_out = bi->host_alloc(p->be->ctx, p->out_total ? p->out_total : KE_ALIGN);
         p->slot[s].d_in = calloc((size_t)g->n_inputs + 1, sizeof(void *));
-        if (!p->slot[s].h_in || !p->slot[s].h_out || !p->slot[s].d_in) return KE_ERR_NOMEM;
+        if (!p->slot[s].h_in || !p->slot[s].h_out || !p->slot[s].d_in)
+            return KE_ERR_NOMEM;
         for (int i = 0; i < g->n_inputs; i++) {
             p->slot[s].d_in[i] = bi->alloc(p->be->ctx, ke_tensor_nbytes(&p->vt[g->inputs[i]]));
-            if (!p->slot[s].d_in[i]) return KE_ERR_NOMEM;
+            if (!p->slot[s].d_in[i])
+                return KE_ERR_NOMEM;
         }
     }
     return KE_OK;
@@ -271,8 +291,10 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
         return NULL;
     }
     const ke_graph_t *g = m->g;
-    if (pp.max_batch < 1) pp.max_batch = 1;
-    if (!g->has_batch) pp.max_batch = 1;
+    if (pp.max_batch < 1)
+        pp.max_batch = 1;
+    if (!g->has_batch)
+        pp.max_batch = 1;
     ke_plan_t *p = calloc(1, sizeof *p);
     if (!p) {
         seterr(err, errsz, "out of memory");
@@ -283,8 +305,8 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
     p->g = g;
     p->max_batch = pp.max_batch;
     p->precision = pp.precision;
-    p->be = pp.backend ? pp.backend
-                       : ke_backend_new(pp.device, pp.n_threads, pp.precision, err, errsz);
+    p->be =
+        pp.backend ? pp.backend : ke_backend_new(pp.device, pp.n_threads, pp.precision, err, errsz);
     if (!p->be) {
         free(p);
         return NULL;
@@ -303,7 +325,8 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
     size_t n_slots = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ke_node_t *n = &g->nodes[i];
-        if (!n->dead && !n->folded) n_slots += (size_t)n->n_in + (size_t)n->n_out;
+        if (!n->dead && !n->folded)
+            n_slots += (size_t)n->n_in + (size_t)n->n_out;
     }
     p->in_pool = calloc(n_slots + 1, sizeof *p->in_pool);
     p->out_pool = calloc(n_slots + 1, sizeof *p->out_pool);
@@ -319,22 +342,28 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
         buf_of[v] = -1;
         ke_value_shape_at(val, B, &p->vt[v]);
         int dep = 0;
-        for (int d = 0; d < val->t.rank; d++) dep |= val->dim_a[d] != 0;
-        if (dep) p->upd[p->n_upd++] = v;
-        if (val->kind == KE_VAL_CONST) p->vt[v].data = val->t.data;
+        for (int d = 0; d < val->t.rank; d++)
+            dep |= val->dim_a[d] != 0;
+        if (dep)
+            p->upd[p->n_upd++] = v;
+        if (val->kind == KE_VAL_CONST)
+            p->vt[v].data = val->t.data;
         if (val->kind == KE_VAL_AFFINE) {
             p->vt[v].data = calloc(1, ke_tensor_nbytes(&p->vt[v]) + 8);
-            if (!p->vt[v].data) goto nomem;
+            if (!p->vt[v].data)
+                goto nomem;
             p->aff[p->n_aff++] = v;
         }
     }
-    for (int i = 0; i < g->n_inputs; i++) p->in_alias[g->inputs[i]] = i;
+    for (int i = 0; i < g->n_inputs; i++)
+        p->in_alias[g->inputs[i]] = i;
 
     /* flat node array + prepare */
     size_t slot = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const ke_node_t *n = &g->nodes[i];
-        if (n->dead || n->folded) continue;
+        if (n->dead || n->folded)
+            continue;
         plan_node_t *pn = &p->nodes[p->n_nodes];
         pos_of[i] = p->n_nodes++;
         pn->node = i;
@@ -345,8 +374,10 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
         slot += (size_t)n->n_in;
         pn->out = &p->out_pool[slot];
         slot += (size_t)n->n_out;
-        for (int k = 0; k < n->n_in; k++) pn->in[k] = n->in[k] >= 0 ? &p->vt[n->in[k]] : NULL;
-        for (int k = 0; k < n->n_out; k++) pn->out[k] = n->out[k] >= 0 ? &p->vt[n->out[k]] : NULL;
+        for (int k = 0; k < n->n_in; k++)
+            pn->in[k] = n->in[k] >= 0 ? &p->vt[n->in[k]] : NULL;
+        for (int k = 0; k < n->n_out; k++)
+            pn->out[k] = n->out[k] >= 0 ? &p->vt[n->out[k]] : NULL;
         if (!p->be->iface->supports_op(p->be->ctx, &pn->info, n->def)) {
             seterr(err, errsz, "node '%s' (%s): not supported by the %s backend", n->name,
                    n->op_type, p->be->iface->name);
@@ -366,7 +397,8 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
         const ke_node_t *n = &g->nodes[p->nodes[i].node];
         for (int k = 0; k < n->n_out; k++) {
             int o = n->out[k];
-            if (o < 0 || root[o] != o || g->vals[o].kind != KE_VAL_RUNTIME) continue;
+            if (o < 0 || root[o] != o || g->vals[o].kind != KE_VAL_RUNTIME)
+                continue;
             buf_of[o] = nb;
             bufs[nb].v = o;
             bufs[nb].start = i;
@@ -376,30 +408,38 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
         }
         for (int k = 0; k < n->n_in; k++) {
             int v = n->in[k];
-            if (v < 0 || buf_of[root[v]] < 0) continue;
+            if (v < 0 || buf_of[root[v]] < 0)
+                continue;
             buf_t *b = &bufs[buf_of[root[v]]];
-            if (b->end < i) b->end = i;
+            if (b->end < i)
+                b->end = i;
         }
         for (int k = 0; k < n->n_out; k++) { /* aliases keep their root alive */
             int o = n->out[k];
-            if (o < 0 || buf_of[root[o]] < 0) continue;
+            if (o < 0 || buf_of[root[o]] < 0)
+                continue;
             buf_t *b = &bufs[buf_of[root[o]]];
-            if (b->end < i) b->end = i;
+            if (b->end < i)
+                b->end = i;
         }
     }
     for (int i = 0; i < g->n_outputs; i++) {
         int o = g->outputs[i];
-        if (buf_of[root[o]] >= 0) bufs[buf_of[root[o]]].end = p->n_nodes;
+        if (buf_of[root[o]] >= 0)
+            bufs[buf_of[root[o]]].end = p->n_nodes;
     }
     /* bytes per row from layouts at batch 1 and 65 */
     {
         buf_t *tmp = calloc((size_t)nb + 1, sizeof *tmp);
-        if (!tmp) goto nomem;
+        if (!tmp)
+            goto nomem;
         memcpy(tmp, bufs, (size_t)nb * sizeof *tmp);
-        for (int i = 0; i < nb; i++) tmp[i].size = align_up(value_bytes_at(&g->vals[tmp[i].v], 1));
+        for (int i = 0; i < nb; i++)
+            tmp[i].size = align_up(value_bytes_at(&g->vals[tmp[i].v], 1));
         size_t l1 = place(tmp, nb);
         memcpy(tmp, bufs, (size_t)nb * sizeof *tmp);
-        for (int i = 0; i < nb; i++) tmp[i].size = align_up(value_bytes_at(&g->vals[tmp[i].v], 65));
+        for (int i = 0; i < nb; i++)
+            tmp[i].size = align_up(value_bytes_at(&g->vals[tmp[i].v], 65));
         size_t l65 = place(tmp, nb);
         free(tmp);
         p->per_row = g->has_batch ? (l65 > l1 ? (l65 - l1 + 63) / 64 : 0) : 0;
@@ -411,23 +451,31 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
             ke_tensor_t t;
             ke_value_shape_at(&g->vals[bufs[i].v], B, &t);
             double b = (double)ke_dtype_size(t.dtype);
-            for (int d = 0; d < t.rank; d++) b *= (double)t.shape[d];
-            if (b > need) need = b;
+            for (int d = 0; d < t.rank; d++)
+                b *= (double)t.shape[d];
+            if (b > need)
+                need = b;
         }
         if (need > KE_PLAN_MAX_BYTES || (double)p->arena_bytes > KE_PLAN_MAX_BYTES) {
-            seterr(err, errsz, "plan: batch %d needs more than %.0f bytes of activations; use a "
-                   "smaller max batch", pp.max_batch, KE_PLAN_MAX_BYTES);
+            seterr(err, errsz,
+                   "plan: batch %d needs more than %.0f bytes of activations; use a "
+                   "smaller max batch",
+                   pp.max_batch, KE_PLAN_MAX_BYTES);
             goto fail;
         }
     }
     p->arena = p->be->iface->alloc(p->be->ctx, p->arena_bytes ? p->arena_bytes : KE_ALIGN);
-    if (!p->arena) goto nomem;
-    for (int i = 0; i < nb; i++) p->vt[bufs[i].v].data = p->arena + bufs[i].off;
+    if (!p->arena)
+        goto nomem;
+    for (int i = 0; i < nb; i++)
+        p->vt[bufs[i].v].data = p->arena + bufs[i].off;
     for (int v = 0; v < nv; v++)
-        if (root[v] != v && g->vals[v].kind == KE_VAL_RUNTIME) p->vt[v].data = p->vt[root[v]].data;
+        if (root[v] != v && g->vals[v].kind == KE_VAL_RUNTIME)
+            p->vt[v].data = p->vt[root[v]].data;
     for (int v = 0; v < nv; v++) {
         const ke_value_t *val = &g->vals[v];
-        if (val->kind == KE_VAL_CONST && val->t.data) p->weight_bytes += ke_tensor_nbytes(&val->t);
+        if (val->kind == KE_VAL_CONST && val->t.data)
+            p->weight_bytes += ke_tensor_nbytes(&val->t);
     }
     update_batch(p, B);
 
@@ -436,42 +484,49 @@ ke_plan_t *ke_plan_new(const ke_model_t *m, const ke_plan_params_t *params, char
     for (int i = 0; i < p->n_nodes; i++) {
         plan_node_t *pn = &p->nodes[i];
         const ke_node_t *n = &g->nodes[pn->node];
-        if (!n->def->prepare) continue;
+        if (!n->def->prepare)
+            continue;
         ke_tensor_t di[64], dout[64];
         const ke_tensor_t *pi[64];
         const ke_tensor_t *po[64];
         for (int k = 0; k < n->n_in && k < 64; k++) {
             pi[k] = NULL;
-            if (!pn->in[k]) continue;
+            if (!pn->in[k])
+                continue;
             di[k] = *pn->in[k];
             int v = n->in[k];
-            if (g->vals[v].kind != KE_VAL_CONST && g->vals[v].kind != KE_VAL_AFFINE) di[k].data = NULL;
+            if (g->vals[v].kind != KE_VAL_CONST && g->vals[v].kind != KE_VAL_AFFINE)
+                di[k].data = NULL;
             pi[k] = &di[k];
         }
         for (int k = 0; k < n->n_out && k < 64; k++) {
             po[k] = NULL;
-            if (!pn->out[k]) continue;
+            if (!pn->out[k])
+                continue;
             dout[k] = *pn->out[k];
             dout[k].data = NULL;
             po[k] = &dout[k];
         }
         size_t s = 0;
         char e2[256] = "";
-        ke_status_t st = n->def->prepare(&pn->info, pi, n->n_in, po, n->n_out, &pn->state, &s, e2,
-                                         sizeof e2);
+        ke_status_t st =
+            n->def->prepare(&pn->info, pi, n->n_in, po, n->n_out, &pn->state, &s, e2, sizeof e2);
         if (st != KE_OK) {
             seterr(err, errsz, "node '%s' (%s): %s", n->name, n->op_type,
                    e2[0] ? e2 : ke_status_str(st));
             goto fail;
         }
-        if (s > scratch) scratch = s;
+        if (s > scratch)
+            scratch = s;
     }
     p->scratch_bytes = scratch;
     if (scratch) {
         p->scratch = p->be->iface->alloc(p->be->ctx, scratch);
-        if (!p->scratch) goto nomem;
+        if (!p->scratch)
+            goto nomem;
     }
-    if (plan_slots(p) != KE_OK) goto nomem;
+    if (plan_slots(p) != KE_OK)
+        goto nomem;
     p->x.pool = p->be->pool;
     p->x.n_threads = p->be->n_threads;
     p->x.scratch = p->scratch;
@@ -494,31 +549,49 @@ fail:
     return NULL;
 }
 
-size_t ke_plan_arena_bytes(const ke_plan_t *p) { return p ? p->arena_bytes + p->scratch_bytes : 0; }
-size_t ke_plan_bytes_per_row(const ke_plan_t *p) { return p ? p->per_row : 0; }
-size_t ke_plan_weight_bytes(const ke_plan_t *p) { return p ? p->weight_bytes : 0; }
-int ke_plan_max_batch(const ke_plan_t *p) { return p ? p->max_batch : 0; }
-int ke_plan_threads(const ke_plan_t *p) { return p ? p->be->n_threads : 0; }
-const char *ke_plan_device(const ke_plan_t *p) { return p ? p->be->iface->name : "?"; }
-ke_precision_t ke_plan_precision(const ke_plan_t *p) { return p ? p->precision : KE_PREC_FP32; }
+size_t ke_plan_arena_bytes(const ke_plan_t *p) {
+    return p ? p->arena_bytes + p->scratch_bytes : 0;
+}
+size_t ke_plan_bytes_per_row(const ke_plan_t *p) {
+    return p ? p->per_row : 0;
+}
+size_t ke_plan_weight_bytes(const ke_plan_t *p) {
+    return p ? p->weight_bytes : 0;
+}
+int ke_plan_max_batch(const ke_plan_t *p) {
+    return p ? p->max_batch : 0;
+}
+int ke_plan_threads(const ke_plan_t *p) {
+    return p ? p->be->n_threads : 0;
+}
+const char *ke_plan_device(const ke_plan_t *p) {
+    return p ? p->be->iface->name : "?";
+}
+ke_precision_t ke_plan_precision(const ke_plan_t *p) {
+    return p ? p->precision : KE_PREC_FP32;
+}
 
 void ke_plan_device_name(const ke_plan_t *p, char *buf, size_t size) {
-    if (!buf || !size) return;
+    if (!buf || !size)
+        return;
     snprintf(buf, size, "%s", p ? p->be->iface->name : "?");
-    if (p && p->be->iface->device_name &&
-        p->be->iface->device_name(p->be->ctx, buf, size) != KE_OK)
+    if (p && p->be->iface->device_name && p->be->iface->device_name(p->be->ctx, buf, size) != KE_OK)
         snprintf(buf, size, "%s", p->be->iface->name);
 }
 
 ke_status_t ke_plan_device_memory(const ke_plan_t *p, size_t *free_bytes, size_t *total_bytes) {
-    if (!p || !free_bytes || !total_bytes) return KE_ERR_INVALID_ARG;
-    if (!p->be->iface->mem_info) return KE_ERR_UNSUPPORTED;
+    if (!p || !free_bytes || !total_bytes)
+        return KE_ERR_INVALID_ARG;
+    if (!p->be->iface->mem_info)
+        return KE_ERR_UNSUPPORTED;
     return p->be->iface->mem_info(p->be->ctx, free_bytes, total_bytes);
 }
 
 ke_status_t ke_plan_output_desc(const ke_plan_t *p, int i, int n_rows, ke_tensor_t *desc) {
-    if (!p || !desc || i < 0 || i >= p->g->n_outputs) return KE_ERR_INVALID_ARG;
-    if (!p->g->has_batch) n_rows = 1;
+    if (!p || !desc || i < 0 || i >= p->g->n_outputs)
+        return KE_ERR_INVALID_ARG;
+    if (!p->g->has_batch)
+        n_rows = 1;
     ke_value_shape_at(&p->g->vals[p->g->outputs[i]], n_rows, desc);
     desc->data = NULL;
     desc->owned = 0;
@@ -530,8 +603,8 @@ static const char *be_error(const ke_plan_t *p) {
     return e ? e : "";
 }
 
-static ke_status_t check_run_args(ke_plan_t *p, int n_rows, const void *const *inputs,
-                                  char *err, size_t errsz) {
+static ke_status_t check_run_args(ke_plan_t *p, int n_rows, const void *const *inputs, char *err,
+                                  size_t errsz) {
     if (!p || !inputs) {
         seterr(err, errsz, "run: missing plan or inputs");
         return KE_ERR_INVALID_ARG;
@@ -588,7 +661,8 @@ static ke_status_t run_nodes(ke_plan_t *p, char *err, size_t errsz) {
                                  pn->in, pn->n_in, pn->out, pn->n_out, &p->x);
         if (p->profile) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
-            p->prof_s[i] += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+            p->prof_s[i] +=
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
             t0 = t1;
         }
         if (st != KE_OK) {
@@ -605,7 +679,8 @@ static ke_status_t run_nodes(ke_plan_t *p, char *err, size_t errsz) {
 static ke_status_t run_sync(ke_plan_t *p, int n_rows, const void *const *inputs,
                             void *const *outputs, char *err, size_t errsz) {
     const ke_graph_t *g = p->g;
-    if (n_rows != p->cur_batch) update_batch(p, n_rows);
+    if (n_rows != p->cur_batch)
+        update_batch(p, n_rows);
     for (int i = 0; i < g->n_inputs; i++) {
         if (p->dev_inputs) {
             ke_status_t st = p->be->iface->upload(p->be->ctx, p->dev_inputs[i], inputs[i],
@@ -622,7 +697,8 @@ static ke_status_t run_sync(ke_plan_t *p, int n_rows, const void *const *inputs,
     }
     rebind_views(p);
     ke_status_t st = run_nodes(p, err, errsz);
-    if (st != KE_OK) return st;
+    if (st != KE_OK)
+        return st;
     for (int i = 0; i < g->n_outputs; i++) {
         const ke_tensor_t *t = &p->vt[g->outputs[i]];
         st = p->be->iface->download(p->be->ctx, outputs[i], t->data, ke_tensor_nbytes(t));
@@ -636,7 +712,9 @@ static ke_status_t run_sync(ke_plan_t *p, int n_rows, const void *const *inputs,
 }
 
 enum { EV_IN = 0, EV_DONE = 1, EV_PER_SLOT = 2 };
-static int ev(int slot, int kind) { return slot * EV_PER_SLOT + kind; }
+static int ev(int slot, int kind) {
+    return slot * EV_PER_SLOT + kind;
+}
 
 /* Queue one batch into slot p->head on a device backend (see the top). */
 static ke_status_t submit_dev(ke_plan_t *p, int n_rows, const void *const *inputs, char *err,
@@ -646,7 +724,8 @@ static ke_status_t submit_dev(ke_plan_t *p, int n_rows, const void *const *input
     void *ctx = p->be->ctx;
     int s = p->head;
     const char *what = "queueing input copies";
-    if (n_rows != p->cur_batch) update_batch(p, n_rows);
+    if (n_rows != p->cur_batch)
+        update_batch(p, n_rows);
     /* slot s was waited for (or never used): its staging is free */
     for (int i = 0; i < g->n_inputs; i++)
         memcpy(p->slot[s].h_in + p->in_off[i], inputs[i], ke_tensor_nbytes(&p->vt[g->inputs[i]]));
@@ -654,10 +733,13 @@ static ke_status_t submit_dev(ke_plan_t *p, int n_rows, const void *const *input
     for (int i = 0; st == KE_OK && i < g->n_inputs; i++)
         st = bi->copy_async(ctx, KE_Q_COPY, p->slot[s].d_in[i], p->slot[s].h_in + p->in_off[i],
                             ke_tensor_nbytes(&p->vt[g->inputs[i]]));
-    if (st == KE_OK) st = bi->event_record(ctx, KE_Q_COPY, ev(s, EV_IN));
-    if (st == KE_OK) st = bi->event_wait(ctx, KE_Q_COMPUTE, ev(s, EV_IN));
+    if (st == KE_OK)
+        st = bi->event_record(ctx, KE_Q_COPY, ev(s, EV_IN));
+    if (st == KE_OK)
+        st = bi->event_wait(ctx, KE_Q_COMPUTE, ev(s, EV_IN));
     if (st == KE_OK) {
-        for (int i = 0; i < g->n_inputs; i++) p->vt[g->inputs[i]].data = p->slot[s].d_in[i];
+        for (int i = 0; i < g->n_inputs; i++)
+            p->vt[g->inputs[i]].data = p->slot[s].d_in[i];
         rebind_views(p);
         st = run_nodes(p, err, errsz);
         if (st != KE_OK) {
@@ -672,7 +754,8 @@ static ke_status_t submit_dev(ke_plan_t *p, int n_rows, const void *const *input
         st = bi->copy_async(ctx, KE_Q_COMPUTE, p->slot[s].h_out + p->out_off[i], t->data,
                             p->slot[s].out_bytes[i]);
     }
-    if (st == KE_OK) st = bi->event_record(ctx, KE_Q_COMPUTE, ev(s, EV_DONE));
+    if (st == KE_OK)
+        st = bi->event_record(ctx, KE_Q_COMPUTE, ev(s, EV_DONE));
     if (st != KE_OK) {
         seterr(err, errsz, "run: %s failed %s", what, be_error(p));
         (void)bi->sync(ctx);
@@ -695,9 +778,11 @@ static ke_status_t submit_host(ke_plan_t *p, int n_rows, const void *const *inpu
             return KE_ERR_NOMEM;
         }
     }
-    for (int i = 0; i < p->g->n_outputs; i++) p->out_ptrs[i] = p->slot[s].h_out + p->out_off[i];
+    for (int i = 0; i < p->g->n_outputs; i++)
+        p->out_ptrs[i] = p->slot[s].h_out + p->out_off[i];
     ke_status_t st = run_sync(p, n_rows, inputs, p->out_ptrs, err, errsz);
-    if (st != KE_OK) return st;
+    if (st != KE_OK)
+        return st;
     for (int i = 0; i < p->g->n_outputs; i++)
         p->slot[s].out_bytes[i] = ke_tensor_nbytes(&p->vt[p->g->outputs[i]]);
     p->slot[s].n_rows = n_rows;
@@ -709,18 +794,17 @@ static ke_status_t submit_host(ke_plan_t *p, int n_rows, const void *const *inpu
 ke_status_t ke_plan_submit(ke_plan_t *p, int n_rows, const void *const *inputs, char *err,
                            size_t errsz) {
     ke_status_t st = check_run_args(p, n_rows, inputs, err, errsz);
-    if (st != KE_OK) return st;
+    if (st != KE_OK)
+        return st;
     if (p->n_pending >= KE_PLAN_SLOTS) {
-        seterr(err, errsz, "submit: %d batches already queued; wait for one first",
-               p->n_pending);
+        seterr(err, errsz, "submit: %d batches already queued; wait for one first", p->n_pending);
         return KE_ERR_INVALID_ARG;
     }
     return p->async_dev ? submit_dev(p, n_rows, inputs, err, errsz)
                         : submit_host(p, n_rows, inputs, err, errsz);
 }
 
-ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *err,
-                         size_t errsz) {
+ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *err, size_t errsz) {
     if (!p) {
         seterr(err, errsz, "wait: no plan");
         return KE_ERR_INVALID_ARG;
@@ -730,7 +814,8 @@ ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *
         return KE_ERR_INVALID_ARG;
     }
     ke_status_t st = check_outputs(p, outputs, err, errsz);
-    if (st != KE_OK) return st;
+    if (st != KE_OK)
+        return st;
     int s = (p->head + KE_PLAN_SLOTS - p->n_pending) % KE_PLAN_SLOTS;
     p->n_pending--; /* consumed, whatever happens below */
     if (p->async_dev) {
@@ -743,49 +828,63 @@ ke_status_t ke_plan_wait(ke_plan_t *p, void *const *outputs, int *n_rows, char *
     }
     for (int i = 0; i < p->g->n_outputs; i++)
         memcpy(outputs[i], p->slot[s].h_out + p->out_off[i], p->slot[s].out_bytes[i]);
-    if (n_rows) *n_rows = p->slot[s].n_rows;
+    if (n_rows)
+        *n_rows = p->slot[s].n_rows;
     return KE_OK;
 }
 
-int ke_plan_pending(const ke_plan_t *p) { return p ? p->n_pending : 0; }
+int ke_plan_pending(const ke_plan_t *p) {
+    return p ? p->n_pending : 0;
+}
 
-int ke_plan_async(const ke_plan_t *p) { return p ? p->async_dev : 0; }
+int ke_plan_async(const ke_plan_t *p) {
+    return p ? p->async_dev : 0;
+}
 
-ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs,
-                        void *const *outputs, char *err, size_t errsz) {
+ke_status_t ke_plan_run(ke_plan_t *p, int n_rows, const void *const *inputs, void *const *outputs,
+                        char *err, size_t errsz) {
     ke_status_t st = check_run_args(p, n_rows, inputs, err, errsz);
-    if (st == KE_OK) st = check_outputs(p, outputs, err, errsz);
-    if (st != KE_OK) return st;
+    if (st == KE_OK)
+        st = check_outputs(p, outputs, err, errsz);
+    if (st != KE_OK)
+        return st;
     if (p->n_pending) {
         seterr(err, errsz, "run: %d submitted batches not waited for", p->n_pending);
         return KE_ERR_INVALID_ARG;
     }
-    if (!p->async_dev) return run_sync(p, n_rows, inputs, outputs, err, errsz);
+    if (!p->async_dev)
+        return run_sync(p, n_rows, inputs, outputs, err, errsz);
     st = submit_dev(p, n_rows, inputs, err, errsz);
     return st == KE_OK ? ke_plan_wait(p, outputs, NULL, err, errsz) : st;
 }
 
 void ke_plan_set_profile(ke_plan_t *p, int on) {
-    if (!p) return;
+    if (!p)
+        return;
     if (on && !p->prof_s) {
         p->prof_s = calloc((size_t)p->n_nodes + 1, sizeof(double));
-        if (!p->prof_s) return;
+        if (!p->prof_s)
+            return;
     }
     p->profile = on && p->prof_s;
 }
 
 void ke_plan_profile(ke_plan_t *p, void *out) {
     FILE *f = out;
-    if (!p || !p->prof_s || !f || p->prof_runs == 0) return;
+    if (!p || !p->prof_s || !f || p->prof_runs == 0)
+        return;
     double total = 0;
-    for (int i = 0; i < p->n_nodes; i++) total += p->prof_s[i];
+    for (int i = 0; i < p->n_nodes; i++)
+        total += p->prof_s[i];
     fprintf(f, "profile: %d runs, %.4f ms per run, %d nodes\n", p->prof_runs,
             total * 1e3 / p->prof_runs, p->n_nodes);
     /* per op type (fused nodes show their ke_act) */
     unsigned char *done = calloc((size_t)p->n_nodes + 1, 1);
-    if (!done) return;
+    if (!done)
+        return;
     for (int i = 0; i < p->n_nodes; i++) {
-        if (done[i]) continue;
+        if (done[i])
+            continue;
         const char *op = p->nodes[i].info.op_type;
         double s = 0;
         int calls = 0;

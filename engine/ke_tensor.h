@@ -24,13 +24,13 @@ extern "C" {
 /* Engine status codes. ke_status_str() gives a static name. */
 typedef enum ke_status {
     KE_OK = 0,
-    KE_ERR_INVALID_ARG,  /* caller passed a bad argument */
-    KE_ERR_NOMEM,        /* allocation failed */
-    KE_ERR_PARSE,        /* model bytes are truncated or corrupt */
-    KE_ERR_UNSUPPORTED,  /* op, dtype, attribute value or feature not supported */
-    KE_ERR_SHAPE,        /* inconsistent or invalid shapes */
-    KE_ERR_IO,           /* file could not be read */
-    KE_ERR_INTERNAL      /* a bug: should not happen */
+    KE_ERR_INVALID_ARG, /* caller passed a bad argument */
+    KE_ERR_NOMEM,       /* allocation failed */
+    KE_ERR_PARSE,       /* model bytes are truncated or corrupt */
+    KE_ERR_UNSUPPORTED, /* op, dtype, attribute value or feature not supported */
+    KE_ERR_SHAPE,       /* inconsistent or invalid shapes */
+    KE_ERR_IO,          /* file could not be read */
+    KE_ERR_INTERNAL     /* a bug: should not happen */
 } ke_status_t;
 
 const char *ke_status_str(ke_status_t st);
@@ -63,10 +63,10 @@ ke_dtype_t ke_dtype_from_name(const char *name);
 
 typedef struct ke_tensor {
     ke_dtype_t dtype;
-    int rank;                     /* 0 (scalar) .. KE_MAX_RANK */
-    int64_t shape[KE_MAX_RANK];   /* shape[i] >= 0; unused entries 0 */
-    void *data;                   /* contiguous, row-major; may be NULL if numel 0 */
-    int owned;                    /* 1: ke_tensor_release() frees data */
+    int rank;                   /* 0 (scalar) .. KE_MAX_RANK */
+    int64_t shape[KE_MAX_RANK]; /* shape[i] >= 0; unused entries 0 */
+    void *data;                 /* contiguous, row-major; may be NULL if numel 0 */
+    int owned;                  /* 1: ke_tensor_release() frees data */
 } ke_tensor_t;
 
 /* Number of elements (product of dims; 1 for rank 0). */

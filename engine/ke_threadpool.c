@@ -27,7 +27,7 @@
  * back-to-back runs (a busy worker) are tens of microseconds apart: a futex
  * sleep + wake per call cost ~8% of an MLP batch-256 run on 2 cores
  * (perf: try_to_wake_up, futex_do_wait). Bounded, so an idle pool sleeps. */
-#define KE_TP_SPIN_NS 200000L      /* idle worker */
+#define KE_TP_SPIN_NS 200000L       /* idle worker */
 #define KE_TP_WAIT_SPIN_NS 2000000L /* caller, for chunks already claimed */
 
 static void cpu_relax(void) {
@@ -111,8 +111,8 @@ static void *worker_main(void *p) {
     uint32_t seen = 0; /* generation 0 is "no job yet" */
     for (;;) {
         const int64_t until = now_ns() + KE_TP_SPIN_NS;
-        for (int spins = 0;
-             ticket_gen(atomic_load(&tp->ticket)) == seen && !atomic_load(&tp->stop); spins++) {
+        for (int spins = 0; ticket_gen(atomic_load(&tp->ticket)) == seen && !atomic_load(&tp->stop);
+             spins++) {
             cpu_relax();
             if ((spins & 63) == 63 && now_ns() > until)
                 break;

@@ -33,8 +33,8 @@ int ke_threadpool_size(const ke_threadpool_t *tp);
  * indices. Runs inline (tid 0, one call) when tp is NULL, the pool has one
  * thread, or n <= grain: small work never wakes workers. Returns when all
  * chunks are done. */
-void ke_threadpool_parallel_for(ke_threadpool_t *tp, int64_t n, int64_t grain,
-                                ke_task_fn fn, void *arg);
+void ke_threadpool_parallel_for(ke_threadpool_t *tp, int64_t n, int64_t grain, ke_task_fn fn,
+                                void *arg);
 
 #ifdef __cplusplus
 }

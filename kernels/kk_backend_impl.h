@@ -33,8 +33,8 @@ typedef struct kk_bk {
     int n_consts, cap_consts;
     void *scratch[KK_SCRATCH_N]; /* grow on warm-up; contents undefined */
     size_t scratch_bytes[KK_SCRATCH_N];
-    int *d_flag; /* device error flag (Gather index range) */
-    int *h_flag; /* its pinned host copy */
+    int *d_flag;      /* device error flag (Gather index range) */
+    int *h_flag;      /* its pinned host copy */
     void *host_stage; /* pinned staging for CPU fallback nodes */
     size_t host_stage_bytes;
     void *host_scratch; /* CPU kernels' scratch for fallback nodes */
@@ -53,8 +53,8 @@ const void *kk_bk_dev_input(kk_bk_t *c, const ke_tensor_t *t);
 /* Device copy of host float32 constant `host` (bytes long) converted to
  * `kind` (F16/BF16), made once from its F32 mirror `dev_f32` and cached.
  * NULL on failure (the caller falls back). */
-const void *kk_bk_const_converted(kk_bk_t *c, const void *host, size_t bytes,
-                                  const float *dev_f32, kk_gemm_type_t kind);
+const void *kk_bk_const_converted(kk_bk_t *c, const void *host, size_t bytes, const float *dev_f32,
+                                  kk_gemm_type_t kind);
 
 /* Device scratch slot `slot` of at least `bytes` (grows after a stream
  * sync; earlier pointers to that slot become invalid). NULL on failure. */
@@ -62,8 +62,7 @@ void *kk_bk_scratch(kk_bk_t *c, int slot, size_t bytes);
 
 /* Runs a node natively. KE_ERR_UNSUPPORTED (before any work) means "no
  * native kernel for this node as configured": the caller falls back. */
-ke_status_t kk_bk_run_native(kk_bk_t *c, const ke_node_info_t *node,
-                             const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                             int n_out, char *err, size_t errsz);
+ke_status_t kk_bk_run_native(kk_bk_t *c, const ke_node_info_t *node, const ke_tensor_t *const *in,
+                             int n_in, ke_tensor_t *const *out, int n_out, char *err, size_t errsz);
 
 #endif

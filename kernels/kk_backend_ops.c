@@ -31,18 +31,28 @@ static ke_status_t kk_fail(op_ctx_t *o, kk_status_t st) {
         snprintf(o->err, o->errsz, "cuda: %s (%s)", kk_status_str(st), kk_last_error_str());
     return KE_ERR_INTERNAL;
 }
-#define KK_TRY(o, call)                                                                    \
-    do {                                                                                   \
-        kk_status_t s_ = (call);                                                           \
-        if (s_ != KK_OK)                                                                   \
-            return kk_fail((o), s_);                                                       \
+#define KK_TRY(o, call)                                                                            \
+    do {                                                                                           \
+        kk_status_t s_ = (call);                                                                   \
+        if (s_ != KK_OK)                                                                           \
+            return kk_fail((o), s_);                                                               \
     } while (0)
 
-static const ke_tensor_t *IN(op_ctx_t *o, int i) { return i < o->n_in ? o->in[i] : NULL; }
-static ke_tensor_t *OUT(op_ctx_t *o, int i) { return i < o->n_out ? o->out[i] : NULL; }
-static int f32(const ke_tensor_t *t) { return t && t->dtype == KE_DT_F32; }
-static int64_t iattr(op_ctx_t *o, const char *n, int64_t d) { return ke_attr_int(o->node->attrs, n, d); }
-static float fattr(op_ctx_t *o, const char *n, float d) { return ke_attr_float(o->node->attrs, n, d); }
+static const ke_tensor_t *IN(op_ctx_t *o, int i) {
+    return i < o->n_in ? o->in[i] : NULL;
+}
+static ke_tensor_t *OUT(op_ctx_t *o, int i) {
+    return i < o->n_out ? o->out[i] : NULL;
+}
+static int f32(const ke_tensor_t *t) {
+    return t && t->dtype == KE_DT_F32;
+}
+static int64_t iattr(op_ctx_t *o, const char *n, int64_t d) {
+    return ke_attr_int(o->node->attrs, n, d);
+}
+static float fattr(op_ctx_t *o, const char *n, float d) {
+    return ke_attr_float(o->node->attrs, n, d);
+}
 static int only_out0(op_ctx_t *o) {
     for (int i = 1; i < o->n_out; i++)
         if (o->out[i])
@@ -55,8 +65,12 @@ static int64_t prod(const int64_t *d, int from, int to) {
         p *= d[i];
     return p;
 }
-static int copyable(size_t es) { return es == 1 || es == 2 || es == 4 || es == 8; }
-static int norm_axis(int64_t a, int rank) { return (int)(a < 0 ? a + rank : a); }
+static int copyable(size_t es) {
+    return es == 1 || es == 2 || es == 4 || es == 8;
+}
+static int norm_axis(int64_t a, int rank) {
+    return (int)(a < 0 ? a + rank : a);
+}
 
 static int act_of(op_ctx_t *o, kk_unop_t *act, float *alpha) {
     int64_t a = iattr(o, "ke_act", KE_ACT_NONE);
@@ -107,8 +121,7 @@ static ke_status_t op_unary(op_ctx_t *o, kk_unop_t op, float alpha, float beta) 
  * once, cached with the mirror) or device activations converted into
  * scratch `slot` on every call. t: the tensor the data came from (NULL for
  * scratch data such as im2col columns); n: elements. NULL on failure. */
-static const void *lower(op_ctx_t *o, const float *f32, int64_t n, const ke_tensor_t *t,
-                         int slot) {
+static const void *lower(op_ctx_t *o, const float *f32, int64_t n, const ke_tensor_t *t, int slot) {
     kk_bk_t *c = o->c;
     if (c->gemm_type == KK_GEMM_T_F32)
         return f32;
@@ -122,8 +135,7 @@ static const void *lower(op_ctx_t *o, const float *f32, int64_t n, const ke_tens
 
 static kk_status_t gemm(op_ctx_t *o, int ta, int tb, int64_t M, int64_t N, int64_t K, float alpha,
                         const void *A, int64_t lda, int64_t sa, const void *B, int64_t ldb,
-                        int64_t sb, float beta, float *C, int64_t ldc, int64_t sc,
-                        int64_t batch) {
+                        int64_t sb, float beta, float *C, int64_t ldc, int64_t sc, int64_t batch) {
     return kk_gemm_ex_batched(o->c->gemm, o->c->gemm_type, ta, tb, M, N, K, alpha, A, lda, sa, B,
                               ldb, sb, beta, C, ldc, sc, batch);
 }
@@ -141,8 +153,7 @@ static ke_status_t op_gemm(op_ctx_t *o) {
     int64_t M = ta ? a->shape[1] : a->shape[0], K = ta ? a->shape[0] : a->shape[1];
     int64_t N = tb ? b->shape[0] : b->shape[1];
     if ((tb ? b->shape[1] : b->shape[0]) != K || y->rank != 2 || y->shape[0] != M ||
-        y->shape[1] != N ||
-        !kk_gemm_args_ok(ta, tb, M, N, K, a->shape[1], b->shape[1], N, 1))
+        y->shape[1] != N || !kk_gemm_args_ok(ta, tb, M, N, K, a->shape[1], b->shape[1], N, 1))
         return UNSUP; /* empty or odd shapes: the CPU kernel handles them */
     const float *da = kk_bk_dev_input(o->c, a), *db = kk_bk_dev_input(o->c, b), *dc = NULL;
     if (!da || !db)
@@ -152,8 +163,7 @@ static ke_status_t op_gemm(op_ctx_t *o) {
         if (!f32(cc) || !(dc = kk_bk_dev_input(o->c, cc)))
             return UNSUP;
         int64_t cn = ke_tensor_numel(cc);
-        if (cn == N && (cc->rank == 1 || (cc->rank == 2 && cc->shape[0] == 1)) &&
-            beta == 1.f)
+        if (cn == N && (cc->rank == 1 || (cc->rank == 2 && cc->shape[0] == 1)) && beta == 1.f)
             bias_row = 1;
         else if (cc->rank == 2 && cc->shape[0] == M && cc->shape[1] == N)
             full_c = 1;
@@ -192,7 +202,8 @@ static ke_status_t op_matmul(op_ctx_t *o) {
     const float *da = kk_bk_dev_input(o->c, a), *db = kk_bk_dev_input(o->c, b), *dbias = NULL;
     if (!da || !db)
         return UNSUP;
-    if (bias && (!f32(bias) || ke_tensor_numel(bias) != N || !(dbias = kk_bk_dev_input(o->c, bias))))
+    if (bias &&
+        (!f32(bias) || ke_tensor_numel(bias) != N || !(dbias = kk_bk_dev_input(o->c, bias))))
         return UNSUP;
     int64_t rows = ke_tensor_numel(y) / N;
     if (b->rank == 2) { /* weights: one GEMM over all leading rows of A */
@@ -262,8 +273,8 @@ static ke_status_t op_layernorm(op_ctx_t *o) {
     const float *dbeta = b ? kk_bk_dev_input(o->c, b) : NULL;
     if (!dx || !dg || (b && !dbeta))
         return UNSUP;
-    KK_TRY(o, kk_layernorm_launch(dx, dg, dbeta, y->data, rows, cols,
-                                  fattr(o, "epsilon", 1e-5f), o->c->stream));
+    KK_TRY(o, kk_layernorm_launch(dx, dg, dbeta, y->data, rows, cols, fattr(o, "epsilon", 1e-5f),
+                                  o->c->stream));
     return KE_OK;
 }
 
@@ -390,8 +401,8 @@ static ke_status_t op_concat(op_ctx_t *o) {
         int64_t st[KE_MAX_RANK];
         contiguous_strides(x->shape, x->rank, st);
         if (ke_tensor_numel(x) > 0)
-            KK_TRY(o, kk_strided_copy(src[i], 0, st, y->data, off * dst_st[axis], dst_st,
-                                      x->shape, x->rank, ke_dtype_size(y->dtype), o->c->stream));
+            KK_TRY(o, kk_strided_copy(src[i], 0, st, y->data, off * dst_st[axis], dst_st, x->shape,
+                                      x->rank, ke_dtype_size(y->dtype), o->c->stream));
         off += x->shape[axis];
     }
     return KE_OK;
@@ -472,9 +483,9 @@ static ke_status_t op_conv(op_ctx_t *o) {
         return UNSUP;
     int64_t groups = iattr(o, "group", 1), N = x->shape[0], M = w->shape[0];
     kk_conv2d_geom_t g;
-    if (groups < 1 || x->rank != 4 || y->rank != 4 || x->shape[1] % groups || M % groups ||
-        N < 1 || M < 1 || !geom_from_attrs(o, x, w->shape[2], w->shape[3], &g) ||
-        y->shape[0] != N || y->shape[1] != M || y->shape[2] != g.oh || y->shape[3] != g.ow)
+    if (groups < 1 || x->rank != 4 || y->rank != 4 || x->shape[1] % groups || M % groups || N < 1 ||
+        M < 1 || !geom_from_attrs(o, x, w->shape[2], w->shape[3], &g) || y->shape[0] != N ||
+        y->shape[1] != M || y->shape[2] != g.oh || y->shape[3] != g.ow)
         return UNSUP;
     g.c = x->shape[1] / groups;
     if (w->shape[1] != g.c || (b && ke_tensor_numel(b) != M))
@@ -511,8 +522,8 @@ static ke_status_t op_conv(op_ctx_t *o) {
                 return kk_fail(o, KK_ERR_NOMEM);
             /* Y[n, gi*mg .. , :] = W_g[mg, ckk] @ col_n[ckk, ohw] for every image n */
             KK_TRY(o, gemm(o, 0, 0, mg, ohw, ckk, 1.f, lw + (size_t)(gi * mg * ckk) * esz, ckk, 0,
-                           lcol, ohw, ckk * ohw, 0.f, dy + (n0 * M + gi * mg) * ohw, ohw,
-                           M * ohw, cnt));
+                           lcol, ohw, ckk * ohw, 0.f, dy + (n0 * M + gi * mg) * ohw, ohw, M * ohw,
+                           cnt));
         }
     }
     if (db || act != KK_UN_IDENTITY)
@@ -525,8 +536,7 @@ static ke_status_t op_pool(op_ctx_t *o, kk_pool_kind_t kind) {
     ke_tensor_t *y = OUT(o, 0);
     const int64_t *ks = NULL;
     if (!f32(x) || !f32(y) || !only_out0(o) || x->rank != 4 ||
-        ke_attr_ints(o->node->attrs, "kernel_shape", &ks) != 2 ||
-        iattr(o, "storage_order", 0) != 0)
+        ke_attr_ints(o->node->attrs, "kernel_shape", &ks) != 2 || iattr(o, "storage_order", 0) != 0)
         return UNSUP;
     kk_conv2d_geom_t g;
     if (!geom_from_attrs(o, x, ks[0], ks[1], &g) || y->shape[2] != g.oh || y->shape[3] != g.ow)
@@ -541,46 +551,75 @@ static ke_status_t op_pool(op_ctx_t *o, kk_pool_kind_t kind) {
 
 /* ---- dispatch ------------------------------------------------------------ */
 
-ke_status_t kk_bk_run_native(kk_bk_t *c, const ke_node_info_t *node,
-                             const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
-                             int n_out, char *err, size_t errsz) {
+ke_status_t kk_bk_run_native(kk_bk_t *c, const ke_node_info_t *node, const ke_tensor_t *const *in,
+                             int n_in, ke_tensor_t *const *out, int n_out, char *err,
+                             size_t errsz) {
     if (node->domain && node->domain[0] && strcmp(node->domain, "ai.onnx") != 0)
         return UNSUP;
     op_ctx_t o = {c, node, in, n_in, out, n_out, err, errsz};
     const char *t = node->op_type;
-    if (!strcmp(t, "Gemm")) return op_gemm(&o);
-    if (!strcmp(t, "MatMul")) return op_matmul(&o);
-    if (!strcmp(t, "Conv")) return op_conv(&o);
-    if (!strcmp(t, "Add")) return op_binary(&o, KK_BIN_ADD);
-    if (!strcmp(t, "Sub")) return op_binary(&o, KK_BIN_SUB);
-    if (!strcmp(t, "Mul")) return op_binary(&o, KK_BIN_MUL);
-    if (!strcmp(t, "Div")) return op_binary(&o, KK_BIN_DIV);
-    if (!strcmp(t, "Pow")) return op_binary(&o, KK_BIN_POW);
-    if (!strcmp(t, "Min")) return op_binary(&o, KK_BIN_MIN);
-    if (!strcmp(t, "Max")) return op_binary(&o, KK_BIN_MAX);
-    if (!strcmp(t, "Relu")) return op_unary(&o, KK_UN_RELU, 0, 0);
-    if (!strcmp(t, "LeakyRelu")) return op_unary(&o, KK_UN_LEAKY_RELU, fattr(&o, "alpha", 0.01f), 0);
-    if (!strcmp(t, "Sigmoid")) return op_unary(&o, KK_UN_SIGMOID, 0, 0);
-    if (!strcmp(t, "Tanh")) return op_unary(&o, KK_UN_TANH, 0, 0);
-    if (!strcmp(t, "Erf")) return op_unary(&o, KK_UN_ERF, 0, 0);
-    if (!strcmp(t, "Sqrt")) return op_unary(&o, KK_UN_SQRT, 0, 0);
-    if (!strcmp(t, "Neg")) return op_unary(&o, KK_UN_NEG, 0, 0);
+    if (!strcmp(t, "Gemm"))
+        return op_gemm(&o);
+    if (!strcmp(t, "MatMul"))
+        return op_matmul(&o);
+    if (!strcmp(t, "Conv"))
+        return op_conv(&o);
+    if (!strcmp(t, "Add"))
+        return op_binary(&o, KK_BIN_ADD);
+    if (!strcmp(t, "Sub"))
+        return op_binary(&o, KK_BIN_SUB);
+    if (!strcmp(t, "Mul"))
+        return op_binary(&o, KK_BIN_MUL);
+    if (!strcmp(t, "Div"))
+        return op_binary(&o, KK_BIN_DIV);
+    if (!strcmp(t, "Pow"))
+        return op_binary(&o, KK_BIN_POW);
+    if (!strcmp(t, "Min"))
+        return op_binary(&o, KK_BIN_MIN);
+    if (!strcmp(t, "Max"))
+        return op_binary(&o, KK_BIN_MAX);
+    if (!strcmp(t, "Relu"))
+        return op_unary(&o, KK_UN_RELU, 0, 0);
+    if (!strcmp(t, "LeakyRelu"))
+        return op_unary(&o, KK_UN_LEAKY_RELU, fattr(&o, "alpha", 0.01f), 0);
+    if (!strcmp(t, "Sigmoid"))
+        return op_unary(&o, KK_UN_SIGMOID, 0, 0);
+    if (!strcmp(t, "Tanh"))
+        return op_unary(&o, KK_UN_TANH, 0, 0);
+    if (!strcmp(t, "Erf"))
+        return op_unary(&o, KK_UN_ERF, 0, 0);
+    if (!strcmp(t, "Sqrt"))
+        return op_unary(&o, KK_UN_SQRT, 0, 0);
+    if (!strcmp(t, "Neg"))
+        return op_unary(&o, KK_UN_NEG, 0, 0);
     if (!strcmp(t, "Gelu")) {
         if (strcmp(ke_attr_string(node->attrs, "approximate", "none"), "none") != 0)
             return UNSUP;
         return op_unary(&o, KK_UN_GELU, 0, 0);
     }
-    if (!strcmp(t, "Softmax")) return op_softmax(&o, 0);
-    if (!strcmp(t, "LogSoftmax")) return op_softmax(&o, 1);
-    if (!strcmp(t, "LayerNormalization")) return op_layernorm(&o);
-    if (!strcmp(t, "ReduceMean")) return op_reduce(&o, KK_REDUCE_MEAN);
-    if (!strcmp(t, "ReduceSum") && node->opset < 13) return op_reduce(&o, KK_REDUCE_SUM);
-    if (!strcmp(t, "GlobalAveragePool")) return op_global_avgpool(&o);
-    if (!strcmp(t, "MaxPool")) return op_pool(&o, KK_POOL_MAX);
-    if (!strcmp(t, "AveragePool")) return op_pool(&o, KK_POOL_AVG);
-    if (!strcmp(t, "ArgMax")) return op_argmax(&o);
-    if (!strcmp(t, "Transpose")) return op_transpose(&o);
-    if (!strcmp(t, "Concat")) return op_concat(&o);
-    if (!strcmp(t, "Gather")) return op_gather(&o);
+    if (!strcmp(t, "Softmax"))
+        return op_softmax(&o, 0);
+    if (!strcmp(t, "LogSoftmax"))
+        return op_softmax(&o, 1);
+    if (!strcmp(t, "LayerNormalization"))
+        return op_layernorm(&o);
+    if (!strcmp(t, "ReduceMean"))
+        return op_reduce(&o, KK_REDUCE_MEAN);
+    if (!strcmp(t, "ReduceSum") && node->opset < 13)
+        return op_reduce(&o, KK_REDUCE_SUM);
+    if (!strcmp(t, "GlobalAveragePool"))
+        return op_global_avgpool(&o);
+    if (!strcmp(t, "MaxPool"))
+        return op_pool(&o, KK_POOL_MAX);
+    if (!strcmp(t, "AveragePool"))
+        return op_pool(&o, KK_POOL_AVG);
+    if (!strcmp(t, "ArgMax"))
+        return op_argmax(&o);
+    if (!strcmp(t, "Transpose"))
+        return op_transpose(&o);
+    if (!strcmp(t, "Concat"))
+        return op_concat(&o);
+    if (!strcmp(t, "Gather"))
+        return op_gather(&o);
     return UNSUP;
 }

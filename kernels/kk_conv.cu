@@ -23,9 +23,8 @@ __global__ void im2col_kernel(const float *__restrict__ img0, int64_t img_stride
     }
 }
 
-__global__ void pool_kernel(kk_pool_kind_t kind, const float *__restrict__ x,
-                            float *__restrict__ y, int64_t planes, kk_conv2d_geom_t g,
-                            int count_include_pad) {
+__global__ void pool_kernel(kk_pool_kind_t kind, const float *__restrict__ x, float *__restrict__ y,
+                            int64_t planes, kk_conv2d_geom_t g, int count_include_pad) {
     int64_t per = g.oh * g.ow, n = planes * per;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x) {
@@ -72,8 +71,8 @@ extern "C" kk_status_t kk_conv2d_out_size(kk_conv2d_geom_t *g) {
     return KK_OK;
 }
 
-extern "C" kk_status_t kk_im2col_launch(const float *d_img, const kk_conv2d_geom_t *g,
-                                        float *d_col, kk_stream_t stream) {
+extern "C" kk_status_t kk_im2col_launch(const float *d_img, const kk_conv2d_geom_t *g, float *d_col,
+                                        kk_stream_t stream) {
     return kk_im2col_batch_launch(d_img, 0, 1, g, d_col, stream);
 }
 
@@ -86,8 +85,8 @@ extern "C" kk_status_t kk_im2col_batch_launch(const float *d_img, int64_t img_st
         return KK_OK;
     int64_t n = g->c * g->kh * g->kw * g->oh * g->ow * images;
     const unsigned threads = 256;
-    im2col_kernel<<<kk_blocks_for(n, threads), threads, 0, stream>>>(d_img, img_stride, images,
-                                                                    *g, d_col);
+    im2col_kernel<<<kk_blocks_for(n, threads), threads, 0, stream>>>(d_img, img_stride, images, *g,
+                                                                     d_col);
     KK_LAUNCH_CHECK("im2col");
     return KK_OK;
 }

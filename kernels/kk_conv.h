@@ -15,8 +15,8 @@ extern "C" {
 #endif
 
 typedef struct kk_conv2d_geom {
-    int64_t c, h, w;          /* input channels (of this group), height, width */
-    int64_t kh, kw;           /* kernel */
+    int64_t c, h, w; /* input channels (of this group), height, width */
+    int64_t kh, kw;  /* kernel */
     int64_t stride_h, stride_w;
     int64_t dil_h, dil_w;
     int64_t pad_t, pad_l, pad_b, pad_r;
@@ -45,8 +45,7 @@ typedef enum kk_pool_kind { KK_POOL_MAX = 0, KK_POOL_AVG } kk_pool_kind_t;
  * Average pooling divides by the window size clipped to the image unless
  * count_include_pad != 0 (ONNX semantics). */
 kk_status_t kk_pool2d_launch(kk_pool_kind_t kind, const float *d_x, float *d_y, int64_t planes,
-                             const kk_conv2d_geom_t *g, int count_include_pad,
-                             kk_stream_t stream);
+                             const kk_conv2d_geom_t *g, int count_include_pad, kk_stream_t stream);
 
 #ifdef __cplusplus
 }

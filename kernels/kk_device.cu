@@ -23,7 +23,9 @@ extern "C" const char *kk_status_str(kk_status_t st) {
     return "unknown";
 }
 
-extern "C" const char *kk_last_error_str(void) { return kk_errbuf; }
+extern "C" const char *kk_last_error_str(void) {
+    return kk_errbuf;
+}
 
 kk_status_t kk_record_cuda_error(cudaError_t err, const char *what) {
     snprintf(kk_errbuf, sizeof(kk_errbuf), "%s: %s", what, cudaGetErrorString(err));
@@ -140,20 +142,17 @@ extern "C" void kk_host_free(void *h_ptr) {
         (void)cudaFreeHost(h_ptr);
 }
 
-extern "C" kk_status_t kk_memcpy_h2d(void *d_dst, const void *h_src, size_t bytes,
-                                     kk_stream_t s) {
+extern "C" kk_status_t kk_memcpy_h2d(void *d_dst, const void *h_src, size_t bytes, kk_stream_t s) {
     KK_CUDA_CHECK(cudaMemcpyAsync(d_dst, h_src, bytes, cudaMemcpyHostToDevice, s));
     return KK_OK;
 }
 
-extern "C" kk_status_t kk_memcpy_d2h(void *h_dst, const void *d_src, size_t bytes,
-                                     kk_stream_t s) {
+extern "C" kk_status_t kk_memcpy_d2h(void *h_dst, const void *d_src, size_t bytes, kk_stream_t s) {
     KK_CUDA_CHECK(cudaMemcpyAsync(h_dst, d_src, bytes, cudaMemcpyDeviceToHost, s));
     return KK_OK;
 }
 
-extern "C" kk_status_t kk_memcpy_d2d(void *d_dst, const void *d_src, size_t bytes,
-                                     kk_stream_t s) {
+extern "C" kk_status_t kk_memcpy_d2d(void *d_dst, const void *d_src, size_t bytes, kk_stream_t s) {
     KK_CUDA_CHECK(cudaMemcpyAsync(d_dst, d_src, bytes, cudaMemcpyDeviceToDevice, s));
     return KK_OK;
 }

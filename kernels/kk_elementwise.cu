@@ -42,8 +42,8 @@ __device__ __forceinline__ float apply_binary(kk_binop_t op, float a, float b) {
 }
 
 // Same-shape contiguous inputs: no index arithmetic.
-__global__ void binary_flat(kk_binop_t op, const float *__restrict__ a,
-                            const float *__restrict__ b, float *__restrict__ out, int64_t n) {
+__global__ void binary_flat(kk_binop_t op, const float *__restrict__ a, const float *__restrict__ b,
+                            float *__restrict__ out, int64_t n) {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x)
         out[i] = apply_binary(op, a[i], b[i]);
@@ -117,9 +117,8 @@ extern "C" kk_status_t kk_broadcast_strides(const int64_t *in_shape, int in_rank
     return KK_OK;
 }
 
-extern "C" kk_status_t kk_binary_launch(kk_binop_t op, const float *d_a,
-                                        const int64_t *a_strides, const float *d_b,
-                                        const int64_t *b_strides, float *d_out,
+extern "C" kk_status_t kk_binary_launch(kk_binop_t op, const float *d_a, const int64_t *a_strides,
+                                        const float *d_b, const int64_t *b_strides, float *d_out,
                                         const int64_t *out_shape, int rank, kk_stream_t stream) {
     if (rank < 0 || rank > KK_MAX_RANK || !d_a || !d_b || !d_out)
         return kk_record_error(KK_ERR_INVALID_ARG, "kk_elementwise: bad arguments");
@@ -143,7 +142,7 @@ extern "C" kk_status_t kk_binary_launch(kk_binop_t op, const float *d_a,
         binary_flat<<<kk_blocks_for(n, threads), threads, 0, stream>>>(op, d_a, d_b, d_out, n);
     else
         binary_strided<<<kk_blocks_for(n, threads), threads, 0, stream>>>(op, d_a, as, d_b, bs,
-                                                                         d_out, shape, rank, n);
+                                                                          d_out, shape, rank, n);
     KK_LAUNCH_CHECK("binary");
     return KK_OK;
 }

@@ -60,9 +60,9 @@ kk_status_t kk_bias_act_launch(float *d_y, const float *d_bias, int64_t rows, in
 /* Per-channel bias + activation, in place: for a row-major [outer, chans,
  * inner] tensor, d_y[o, c, i] = act(d_y[o, c, i] + d_bias[c]) (d_bias may be
  * NULL). Conv's epilogue (inner = H*W); kk_bias_act_launch is inner = 1. */
-kk_status_t kk_chan_bias_act_launch(float *d_y, const float *d_bias, int64_t outer,
-                                    int64_t chans, int64_t inner, kk_unop_t act, float alpha,
-                                    float beta, kk_stream_t stream);
+kk_status_t kk_chan_bias_act_launch(float *d_y, const float *d_bias, int64_t outer, int64_t chans,
+                                    int64_t inner, kk_unop_t act, float alpha, float beta,
+                                    kk_stream_t stream);
 
 #ifdef __cplusplus
 }

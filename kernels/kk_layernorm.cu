@@ -10,8 +10,7 @@
 namespace {
 
 __global__ void layernorm_rows(const float *__restrict__ x, const float *__restrict__ gamma,
-                               const float *__restrict__ beta, float *y, int64_t cols,
-                               float eps) {
+                               const float *__restrict__ beta, float *y, int64_t cols, float eps) {
     __shared__ float smem[32];
     const float *xr = x + blockIdx.x * cols;
     float *yr = y + blockIdx.x * cols;

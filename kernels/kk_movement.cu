@@ -11,9 +11,8 @@ struct Dims8 {
 };
 
 template <typename T>
-__global__ void strided_copy(const T *__restrict__ src, int64_t soff, Dims8 ss,
-                             T *__restrict__ dst, int64_t doff, Dims8 ds, Dims8 shape, int rank,
-                             int64_t n) {
+__global__ void strided_copy(const T *__restrict__ src, int64_t soff, Dims8 ss, T *__restrict__ dst,
+                             int64_t doff, Dims8 ds, Dims8 shape, int rank, int64_t n) {
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n;
          i += (int64_t)gridDim.x * blockDim.x) {
         int64_t rem = i, si = soff, di = doff;
@@ -67,10 +66,9 @@ void launch_gather(const void *data, const int64_t *indices, void *out, int64_t 
 } // namespace
 
 extern "C" kk_status_t kk_strided_copy(const void *d_src, int64_t src_offset,
-                                       const int64_t *src_strides, void *d_dst,
-                                       int64_t dst_offset, const int64_t *dst_strides,
-                                       const int64_t *shape, int rank, size_t elem_size,
-                                       kk_stream_t stream) {
+                                       const int64_t *src_strides, void *d_dst, int64_t dst_offset,
+                                       const int64_t *dst_strides, const int64_t *shape, int rank,
+                                       size_t elem_size, kk_stream_t stream) {
     if (rank < 0 || rank > KK_MAX_RANK || !d_src || !d_dst)
         return kk_record_error(KK_ERR_INVALID_ARG, "kk_movement: bad arguments");
     Dims8 ss = {}, ds = {}, sh = {};
@@ -86,10 +84,18 @@ extern "C" kk_status_t kk_strided_copy(const void *d_src, int64_t src_offset,
     if (n == 0)
         return KK_OK;
     switch (elem_size) {
-    case 1: launch_copy<uint8_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream); break;
-    case 2: launch_copy<uint16_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream); break;
-    case 4: launch_copy<uint32_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream); break;
-    case 8: launch_copy<uint64_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream); break;
+    case 1:
+        launch_copy<uint8_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream);
+        break;
+    case 2:
+        launch_copy<uint16_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream);
+        break;
+    case 4:
+        launch_copy<uint32_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream);
+        break;
+    case 8:
+        launch_copy<uint64_t>(d_src, src_offset, ss, d_dst, dst_offset, ds, sh, rank, n, stream);
+        break;
     default: return kk_record_error(KK_ERR_INVALID_ARG, "kk_movement: bad arguments");
     }
     KK_LAUNCH_CHECK("strided_copy");
@@ -97,18 +103,29 @@ extern "C" kk_status_t kk_strided_copy(const void *d_src, int64_t src_offset,
 }
 
 extern "C" kk_status_t kk_gather_launch(const void *d_data, const int64_t *d_indices, void *d_out,
-                                        int64_t outer, int64_t axis_dim, int64_t m,
-                                        int64_t inner, size_t elem_size, int *d_error,
-                                        kk_stream_t stream) {
+                                        int64_t outer, int64_t axis_dim, int64_t m, int64_t inner,
+                                        size_t elem_size, int *d_error, kk_stream_t stream) {
     if (outer < 0 || axis_dim <= 0 || m < 0 || inner <= 0 || !d_data || !d_indices || !d_out)
         return kk_record_error(KK_ERR_INVALID_ARG, "kk_movement: bad arguments");
     if (outer == 0 || m == 0)
         return KK_OK;
     switch (elem_size) {
-    case 1: launch_gather<uint8_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error, stream); break;
-    case 2: launch_gather<uint16_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error, stream); break;
-    case 4: launch_gather<uint32_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error, stream); break;
-    case 8: launch_gather<uint64_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error, stream); break;
+    case 1:
+        launch_gather<uint8_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error,
+                               stream);
+        break;
+    case 2:
+        launch_gather<uint16_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error,
+                                stream);
+        break;
+    case 4:
+        launch_gather<uint32_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error,
+                                stream);
+        break;
+    case 8:
+        launch_gather<uint64_t>(d_data, d_indices, d_out, outer, axis_dim, m, inner, d_error,
+                                stream);
+        break;
     default: return kk_record_error(KK_ERR_INVALID_ARG, "kk_movement: bad arguments");
     }
     KK_LAUNCH_CHECK("gather");

@@ -18,8 +18,7 @@ extern "C" {
 
 kk_status_t kk_strided_copy(const void *d_src, int64_t src_offset, const int64_t *src_strides,
                             void *d_dst, int64_t dst_offset, const int64_t *dst_strides,
-                            const int64_t *shape, int rank, size_t elem_size,
-                            kk_stream_t stream);
+                            const int64_t *shape, int rank, size_t elem_size, kk_stream_t stream);
 
 /* Gather along the middle axis of data [outer, axis_dim, inner]: out[outer,
  * m, inner] with int64 indices (negative ones count from the end). An index

@@ -10,8 +10,8 @@
 
 namespace {
 
-__global__ void reduce_cols(kk_reduce_op_t op, const float *__restrict__ x, float *y,
-                            int64_t outer, int64_t n, int64_t inner) {
+__global__ void reduce_cols(kk_reduce_op_t op, const float *__restrict__ x, float *y, int64_t outer,
+                            int64_t n, int64_t inner) {
     int64_t total = outer * inner;
     for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < total;
          i += (int64_t)gridDim.x * blockDim.x) {
@@ -70,22 +70,22 @@ extern "C" kk_status_t kk_reduce_launch(kk_reduce_op_t op, const float *d_x, flo
         reduce_rows<<<(unsigned)outer, 256, 0, stream>>>(op, d_x, d_y, n);
     } else {
         const unsigned threads = 256;
-        reduce_cols<<<kk_blocks_for(outer * inner, threads), threads, 0, stream>>>(
-            op, d_x, d_y, outer, n, inner);
+        reduce_cols<<<kk_blocks_for(outer * inner, threads), threads, 0, stream>>>(op, d_x, d_y,
+                                                                                   outer, n, inner);
     }
     KK_LAUNCH_CHECK("reduce");
     return KK_OK;
 }
 
-extern "C" kk_status_t kk_argmax_launch(const float *d_x, int64_t *d_idx, int64_t outer,
-                                        int64_t n, int64_t inner, kk_stream_t stream) {
+extern "C" kk_status_t kk_argmax_launch(const float *d_x, int64_t *d_idx, int64_t outer, int64_t n,
+                                        int64_t inner, kk_stream_t stream) {
     if (outer < 0 || n <= 0 || inner <= 0 || !d_x || !d_idx)
         return kk_record_error(KK_ERR_INVALID_ARG, "kk_reduce: bad arguments");
     if (outer == 0)
         return KK_OK;
     const unsigned threads = 256;
-    argmax_cols<<<kk_blocks_for(outer * inner, threads), threads, 0, stream>>>(d_x, d_idx, outer,
-                                                                             n, inner);
+    argmax_cols<<<kk_blocks_for(outer * inner, threads), threads, 0, stream>>>(d_x, d_idx, outer, n,
+                                                                               inner);
     KK_LAUNCH_CHECK("argmax");
     return KK_OK;
 }

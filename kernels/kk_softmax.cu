@@ -33,8 +33,8 @@ __global__ void softmax_rows(const float *__restrict__ x, float *y, int64_t cols
 
 } // namespace
 
-extern "C" kk_status_t kk_softmax_launch(const float *d_x, float *d_y, int64_t rows,
-                                         int64_t cols, int log_softmax, kk_stream_t stream) {
+extern "C" kk_status_t kk_softmax_launch(const float *d_x, float *d_y, int64_t rows, int64_t cols,
+                                         int log_softmax, kk_stream_t stream) {
     if (rows < 0 || cols <= 0 || rows > 0x7fffffff || !d_x || !d_y)
         return kk_record_error(KK_ERR_INVALID_ARG, "kk_softmax: bad arguments");
     if (rows == 0)

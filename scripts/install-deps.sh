@@ -25,7 +25,7 @@ test_pkgs=(
   libonnx-testdata nginx-light kcat curl
   python3 python3-kafka python3-avro python3-onnx python3-numpy
   python3-botocore python3-prometheus-client python3-yaml
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
 )
 # the artifact tests run the npm s3rver S3 server (scripts/install-s3rver.sh)
 # and make a TLS certificate with openssl

@@ -78,18 +78,26 @@ int kf_bench_engine(int argc, char **argv) {
         }
         const char *v = argv[++i];
         char *end = NULL;
-        if (!strcmp(a, "--model")) model = v;
-        else if (!strcmp(a, "--device")) device = v;
+        if (!strcmp(a, "--model"))
+            model = v;
+        else if (!strcmp(a, "--device"))
+            device = v;
         else if (!strcmp(a, "--precision")) {
             if (ke_precision_parse(v, &precision) != KE_OK) {
-                fprintf(stderr, "kinfer bench engine: bad --precision '%s' (fp32, tf32, fp16, "
-                                "bf16)\n", v);
+                fprintf(stderr,
+                        "kinfer bench engine: bad --precision '%s' (fp32, tf32, fp16, "
+                        "bf16)\n",
+                        v);
                 return 2;
             }
-        } else if (!strcmp(a, "--batch")) batch = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--threads")) threads = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--warmup")) warmup = (int)strtol(v, &end, 10);
-        else if (!strcmp(a, "--seconds")) seconds = strtod(v, &end);
+        } else if (!strcmp(a, "--batch"))
+            batch = (int)strtol(v, &end, 10);
+        else if (!strcmp(a, "--threads"))
+            threads = (int)strtol(v, &end, 10);
+        else if (!strcmp(a, "--warmup"))
+            warmup = (int)strtol(v, &end, 10);
+        else if (!strcmp(a, "--seconds"))
+            seconds = strtod(v, &end);
         else {
             fprintf(stderr, "kinfer bench engine: unknown option '%s'\n", a);
             usage(stderr);
@@ -100,8 +108,8 @@ int kf_bench_engine(int argc, char **argv) {
             return 2;
         }
     }
-    if (!model || batch < 1 || batch > (1 << 16) || threads < 0 || seconds <= 0 ||
-        seconds > 3600 || warmup < 0) {
+    if (!model || batch < 1 || batch > (1 << 16) || threads < 0 || seconds <= 0 || seconds > 3600 ||
+        warmup < 0) {
         fprintf(stderr, "kinfer bench engine: --model is required; --batch 1..65536, "
                         "--seconds > 0\n");
         usage(stderr);
@@ -120,8 +128,10 @@ int kf_bench_engine(int argc, char **argv) {
         return 1;
     }
     int ni = ke_model_num_inputs(m), no = ke_model_num_outputs(m);
-    if (ni > MAX_IO || no > MAX_IO) goto out;
-    if (!ke_model_has_batch(m)) batch = 1;
+    if (ni > MAX_IO || no > MAX_IO)
+        goto out;
+    if (!ke_model_has_batch(m))
+        batch = 1;
     ke_plan_params_t pp = ke_plan_default_params();
     pp.max_batch = batch;
     pp.n_threads = threads;
@@ -138,7 +148,8 @@ int kf_bench_engine(int argc, char **argv) {
         ke_model_input(m, i, &io);
         size_t bytes = io.row_bytes * (io.batch_axis >= 0 ? (size_t)batch : 1);
         ins[i] = calloc(1, bytes + 8);
-        if (!ins[i]) goto nomem;
+        if (!ins[i])
+            goto nomem;
         size_t es = ke_dtype_size(io.dtype);
         fill(ins[i], io.dtype, es ? bytes / es : 0, &seed);
     }
@@ -146,7 +157,8 @@ int kf_bench_engine(int argc, char **argv) {
         ke_tensor_t d;
         ke_plan_output_desc(p, i, batch, &d);
         outs[i] = malloc(ke_tensor_nbytes(&d) + 8);
-        if (!outs[i]) goto nomem;
+        if (!outs[i])
+            goto nomem;
     }
     for (int w = 0; w < warmup; w++)
         if (ke_plan_run(p, batch, (const void *const *)ins, outs, err, sizeof err) != KE_OK) {
@@ -155,7 +167,8 @@ int kf_bench_engine(int argc, char **argv) {
         }
     size_t cap = 1024, n = 0;
     lat = malloc(cap * sizeof *lat);
-    if (!lat) goto nomem;
+    if (!lat)
+        goto nomem;
     double t0 = now_s(), t = t0;
     while (t - t0 < seconds || n < 3) {
         double s = now_s();
@@ -166,7 +179,8 @@ int kf_bench_engine(int argc, char **argv) {
         t = now_s();
         if (n == cap) {
             double *nl = realloc(lat, cap * 2 * sizeof *lat);
-            if (!nl) goto nomem;
+            if (!nl)
+                goto nomem;
             lat = nl;
             cap *= 2;
         }
@@ -179,25 +193,30 @@ int kf_bench_engine(int argc, char **argv) {
     char name[256];
     snprintf(name, sizeof name, "%s", base);
     char *dot = strstr(name, ".onnx");
-    if (dot) *dot = 0;
+    if (dot)
+        *dot = 0;
     for (char *c = name; *c; c++)
-        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+            *c = '_';
     char dev_name[256];
     ke_plan_device_name(p, dev_name, sizeof dev_name);
     for (char *c = dev_name; *c; c++)
-        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
-    printf("{\"model\":\"%s\",\"batch\":%d,\"threads\":%d,\"device\":\"%s\","
-           "\"device_name\":\"%s\",\"precision\":\"%s\",\"inf_per_s\":%.1f,"
-           "\"ms_p50\":%.4f,\"ms_p99\":%.4f,\"runs\":%zu,\"arena_bytes\":%zu,\"bytes_per_row\":%zu}\n",
-           name, batch, ke_plan_threads(p), ke_plan_device(p), dev_name,
-           ke_precision_name(ke_plan_precision(p)), (double)n * batch / total,
-           lat[n / 2] * 1e3, lat[(size_t)((double)(n - 1) * 0.99)] * 1e3, n,
-           ke_plan_arena_bytes(p), ke_plan_bytes_per_row(p));
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20)
+            *c = '_';
+    printf(
+        "{\"model\":\"%s\",\"batch\":%d,\"threads\":%d,\"device\":\"%s\","
+        "\"device_name\":\"%s\",\"precision\":\"%s\",\"inf_per_s\":%.1f,"
+        "\"ms_p50\":%.4f,\"ms_p99\":%.4f,\"runs\":%zu,\"arena_bytes\":%zu,\"bytes_per_row\":%zu}\n",
+        name, batch, ke_plan_threads(p), ke_plan_device(p), dev_name,
+        ke_precision_name(ke_plan_precision(p)), (double)n * batch / total, lat[n / 2] * 1e3,
+        lat[(size_t)((double)(n - 1) * 0.99)] * 1e3, n, ke_plan_arena_bytes(p),
+        ke_plan_bytes_per_row(p));
     fflush(stdout);
     if (profile) { /* separate runs so the JSON numbers stay unprofiled */
         ke_plan_set_profile(p, 1);
         for (size_t r = 0; r < n && r < 200; r++)
-            if (ke_plan_run(p, batch, (const void *const *)ins, outs, err, sizeof err) != KE_OK) break;
+            if (ke_plan_run(p, batch, (const void *const *)ins, outs, err, sizeof err) != KE_OK)
+                break;
         ke_plan_profile(p, stderr);
         ke_plan_set_profile(p, 0);
     }

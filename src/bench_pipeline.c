@@ -436,8 +436,7 @@ static void print(const bench_t *b, const bcase_t *bc, const result_t *r, int64_
                "\"max_queue_delay_ms\":%d,\"max_batch\":%lld,\"bound_ms\":%.2f,"
                "\"worker_p99_within_bound\":%s",
                r->w_p50_ms, r->w_p99_ms, r->compute_p99_ms, b->delay_ms, (long long)b->max_batch,
-               bound,
-               r->w_p99_ms < bound ? "true" : "false");
+               bound, r->w_p99_ms < bound ? "true" : "false");
         printf(",\"worker_queue_p99_ms\":%.2f,\"worker_outside_batch_p99_ms\":%.2f",
                r->queue_p99_ms, r->rest_p99_ms);
     }

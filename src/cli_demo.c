@@ -107,8 +107,7 @@ static void *reader_main(void *arg) {
     rd_kafka_poll_set_consumer(c);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(r->partitions);
     for (int i = 0; i < r->partitions; i++)
-        rd_kafka_topic_partition_list_add(l, RESULTS_TOPIC, i)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_topic_partition_list_add(l, RESULTS_TOPIC, i)->offset = RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(c, l);
     rd_kafka_topic_partition_list_destroy(l);
     int64_t idle_since = kf_now_us();
@@ -156,13 +155,18 @@ static void *reader_main(void *arg) {
 }
 
 static int parse(int argc, char **argv, demo_opts_t *o) {
-    static const struct option opts[] = {
-        {"jobs", required_argument, NULL, 'j'},      {"partitions", required_argument, NULL, 'p'},
-        {"codec", required_argument, NULL, 'c'},     {"seed", required_argument, NULL, 's'},
-        {"max-batch", required_argument, NULL, 'b'}, {"max-queue-delay-ms", required_argument, NULL, 'd'},
-        {"threads", required_argument, NULL, 't'},   {"model", required_argument, NULL, 'm'},
-        {"images", required_argument, NULL, 'i'},    {"labels", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"jobs", required_argument, NULL, 'j'},
+                                         {"partitions", required_argument, NULL, 'p'},
+                                         {"codec", required_argument, NULL, 'c'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"max-batch", required_argument, NULL, 'b'},
+                                         {"max-queue-delay-ms", required_argument, NULL, 'd'},
+                                         {"threads", required_argument, NULL, 't'},
+                                         {"model", required_argument, NULL, 'm'},
+                                         {"images", required_argument, NULL, 'i'},
+                                         {"labels", required_argument, NULL, 'l'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -174,8 +178,10 @@ static int parse(int argc, char **argv, demo_opts_t *o) {
         case 'b': ok = kf_cli_parse_i64(optarg, 1, 65536, &o->max_batch) == 0; break;
         case 'd': ok = kf_cli_parse_i64(optarg, 0, 60000, &o->delay_ms) == 0; break;
         case 't': ok = kf_cli_parse_i64(optarg, 0, 256, &o->threads) == 0; break;
-        case 'c': ok = kf_framing_parse(optarg, &o->codec.framing) == KF_OK &&
-                       o->codec.framing != KF_FRAMING_AUTO; break;
+        case 'c':
+            ok = kf_framing_parse(optarg, &o->codec.framing) == KF_OK &&
+                 o->codec.framing != KF_FRAMING_AUTO;
+            break;
         case 'm': o->model = optarg; break;
         case 'i': o->images = optarg; break;
         case 'l': o->labels = optarg; break;
@@ -263,19 +269,22 @@ static int produce_jobs(const demo_opts_t *o, const char *bootstrap, const kf_np
 
 static int load_slice(const demo_opts_t *o, kf_npy_t **images, kf_npy_t **labels) {
     char b1[4096], b2[4096], e[512];
-    const char *ip = o->images ? o->images : find_model_file("mnist_test_images.npy", b1, sizeof(b1));
-    const char *lp = o->labels ? o->labels : find_model_file("mnist_test_labels.npy", b2, sizeof(b2));
+    const char *ip =
+        o->images ? o->images : find_model_file("mnist_test_images.npy", b1, sizeof(b1));
+    const char *lp =
+        o->labels ? o->labels : find_model_file("mnist_test_labels.npy", b2, sizeof(b2));
     if (kf_npy_load_file(ip, 64u << 20, images, e, sizeof(e)) != KF_OK ||
         kf_npy_load_file(lp, 1u << 20, labels, e, sizeof(e)) != KF_OK) {
         fprintf(stderr, "kinfer demo: %s\n", e);
         return -1;
     }
-    if ((*images)->dtype != KF_DTYPE_UINT8 || (*images)->rank != 2 ||
-        (*images)->shape[1] != FEAT || (*labels)->dtype != KF_DTYPE_UINT8 ||
-        (*labels)->rank != 1 || (*labels)->shape[0] != (*images)->shape[0] ||
-        (*images)->shape[0] < 1) {
-        fprintf(stderr, "kinfer demo: %s / %s: expected uint8 [K,784] images and uint8 [K] "
-                        "labels\n", ip, lp);
+    if ((*images)->dtype != KF_DTYPE_UINT8 || (*images)->rank != 2 || (*images)->shape[1] != FEAT ||
+        (*labels)->dtype != KF_DTYPE_UINT8 || (*labels)->rank != 1 ||
+        (*labels)->shape[0] != (*images)->shape[0] || (*images)->shape[0] < 1) {
+        fprintf(stderr,
+                "kinfer demo: %s / %s: expected uint8 [K,784] images and uint8 [K] "
+                "labels\n",
+                ip, lp);
         return -1;
     }
     return 0;
@@ -347,8 +356,8 @@ int kf_cli_demo(int argc, char **argv) {
         fprintf(stderr, "kinfer demo: %s\n", e);
         goto out;
     }
-    printf("kinfer demo: embedded broker %s, model %s, %lld jobs over %lld partitions\n", bs,
-           model, (long long)o.jobs, (long long)o.partitions);
+    printf("kinfer demo: embedded broker %s, model %s, %lld jobs over %lld partitions\n", bs, model,
+           (long long)o.jobs, (long long)o.partitions);
     r.bootstrap = bs;
     r.partitions = (int)o.partitions;
     r.jobs = o.jobs;

@@ -19,18 +19,17 @@
 #define MAX_INPUTS 64
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: kinfer predict --model M.onnx --input NAME=FILE.npy [--input ...] "
-            "--out-dir DIR [options]\n\n"
-            "  --model PATH        ONNX model file\n"
-            "  --input NAME=FILE   .npy file for the model input NAME (once per input;\n"
-            "                      NAME= may be left out when the model has one input)\n"
-            "  --out-dir DIR       where to write <output name>.npy (created if missing)\n"
-            "  --threads N         CPU threads (default: all cores)\n"
-            "  --device D          cpu (default), cuda, cuda:N, auto\n"
-            "  --precision P       fp32 (default); tf32, fp16, bf16 for Gemm/MatMul/Conv\n"
-            "                      on cuda (the cpu refuses them)\n"
-            "  --help              this text\n");
+    fprintf(out, "usage: kinfer predict --model M.onnx --input NAME=FILE.npy [--input ...] "
+                 "--out-dir DIR [options]\n\n"
+                 "  --model PATH        ONNX model file\n"
+                 "  --input NAME=FILE   .npy file for the model input NAME (once per input;\n"
+                 "                      NAME= may be left out when the model has one input)\n"
+                 "  --out-dir DIR       where to write <output name>.npy (created if missing)\n"
+                 "  --threads N         CPU threads (default: all cores)\n"
+                 "  --device D          cpu (default), cuda, cuda:N, auto\n"
+                 "  --precision P       fp32 (default); tf32, fp16, bf16 for Gemm/MatMul/Conv\n"
+                 "                      on cuda (the cpu refuses them)\n"
+                 "  --help              this text\n");
 }
 
 static int ke_from_kf(kf_dtype_t dt, ke_dtype_t *out) {
@@ -68,14 +67,18 @@ static int mkdir_p(const char *dir) {
     }
     memcpy(buf, dir, n + 1);
     for (char *c = buf + 1; *c; c++) {
-        if (*c != '/') continue;
+        if (*c != '/')
+            continue;
         *c = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return -1;
         *c = '/';
     }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST) return -1;
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return -1;
     struct stat st;
-    if (stat(buf, &st) != 0) return -1;
+    if (stat(buf, &st) != 0)
+        return -1;
     if (!S_ISDIR(st.st_mode)) {
         errno = ENOTDIR;
         return -1;
@@ -108,9 +111,12 @@ int kf_cli_predict(int argc, char **argv) {
             return 2;
         }
         const char *v = argv[++i];
-        if (!strcmp(a, "--model")) model_path = v;
-        else if (!strcmp(a, "--out-dir")) out_dir = v;
-        else if (!strcmp(a, "--device")) device = v;
+        if (!strcmp(a, "--model"))
+            model_path = v;
+        else if (!strcmp(a, "--out-dir"))
+            out_dir = v;
+        else if (!strcmp(a, "--device"))
+            device = v;
         else if (!strcmp(a, "--precision")) {
             if (ke_precision_parse(v, &precision) != KE_OK) {
                 fprintf(stderr, "kinfer predict: bad --precision '%s' (fp32, tf32, fp16, bf16)\n",
@@ -136,7 +142,8 @@ int kf_cli_predict(int argc, char **argv) {
             if (eq) {
                 size_t nl = (size_t)(eq - v);
                 char *nm = malloc(nl + 1);
-                if (!nm) return 1;
+                if (!nm)
+                    return 1;
                 memcpy(nm, v, nl);
                 nm[nl] = 0;
                 ins[n_ins].name = nm;
@@ -178,13 +185,16 @@ int kf_cli_predict(int argc, char **argv) {
         ke_io_info_t io;
         ke_model_input(m, 0, &io);
         ins[0].name = strdup(io.name);
-        if (!ins[0].name) goto out;
+        if (!ins[0].name)
+            goto out;
     }
-    for (int i = 0; i < nmi; i++) in_ptrs[i] = NULL;
+    for (int i = 0; i < nmi; i++)
+        in_ptrs[i] = NULL;
     int64_t rows = -1;
     for (int k = 0; k < n_ins; k++) {
         if (!ins[k].name) {
-            fprintf(stderr, "kinfer predict: --input %s: give NAME=FILE (the model has %d inputs)\n",
+            fprintf(stderr,
+                    "kinfer predict: --input %s: give NAME=FILE (the model has %d inputs)\n",
                     ins[k].file, nmi);
             rc = 2;
             goto out;
@@ -216,10 +226,12 @@ int kf_cli_predict(int argc, char **argv) {
         }
         int ok = (int)a->rank == io.rank;
         for (int d = 0; ok && d < io.rank; d++)
-            if (io.shape[d] >= 0 && io.shape[d] != a->shape[d]) ok = 0;
+            if (io.shape[d] >= 0 && io.shape[d] != a->shape[d])
+                ok = 0;
         if (ok && io.batch_axis >= 0) {
             int64_t r = a->shape[io.batch_axis];
-            if (r < 1 || (rows >= 0 && r != rows)) ok = 0;
+            if (r < 1 || (rows >= 0 && r != rows))
+                ok = 0;
             rows = r;
         }
         if (!ok) {
@@ -228,7 +240,8 @@ int kf_cli_predict(int argc, char **argv) {
                 w += snprintf(w, (size_t)(want + sizeof want - w), "%s%s", d ? "," : "",
                               io.shape[d] < 0 ? "N" : "");
             (void)w;
-            fprintf(stderr, "kinfer predict: %s: shape does not fit input '%s' (rank %d, "
+            fprintf(stderr,
+                    "kinfer predict: %s: shape does not fit input '%s' (rank %d, "
                     "fixed dims and one row count N >= 1 shared by all inputs)\n",
                     ins[k].file, io.name, io.rank);
             goto out;
@@ -243,7 +256,8 @@ int kf_cli_predict(int argc, char **argv) {
             rc = 2;
             goto out;
         }
-    if (rows < 1) rows = 1;
+    if (rows < 1)
+        rows = 1;
     if (rows > (1 << 20)) {
         fprintf(stderr, "kinfer predict: %lld rows is too many\n", (long long)rows);
         goto out;
@@ -289,10 +303,11 @@ int kf_cli_predict(int argc, char **argv) {
         char path[4096], fname[1024];
         snprintf(fname, sizeof fname, "%s", io.name);
         for (char *c = fname; *c; c++)
-            if (*c == '/' || *c == '\\') *c = '_';
+            if (*c == '/' || *c == '\\')
+                *c = '_';
         snprintf(path, sizeof path, "%s/%s.npy", out_dir, fname);
-        if (kf_npy_save_file(path, kdt, (uint32_t)d.rank, d.shape, out_ptrs[i], ke_tensor_nbytes(&d),
-                             err, sizeof err) != KF_OK) {
+        if (kf_npy_save_file(path, kdt, (uint32_t)d.rank, d.shape, out_ptrs[i],
+                             ke_tensor_nbytes(&d), err, sizeof err) != KF_OK) {
             fprintf(stderr, "kinfer predict: %s\n", err);
             goto out;
         }
@@ -302,7 +317,8 @@ out:
     for (int i = 0; i < MAX_INPUTS; i++) {
         free(out_ptrs[i]);
         kf_npy_free(ins[i].npy);
-        if (ins[i].name) free((char *)ins[i].name);
+        if (ins[i].name)
+            free((char *)ins[i].name);
     }
     ke_plan_free(p);
     ke_model_free(m);

@@ -6,7 +6,8 @@
 
 int kf_cli_version(int argc, char **argv) {
     if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        printf("usage: kinfer version\n\nPrints the kinfer version, the librdkafka version and the libraries it "
+        printf("usage: kinfer version\n\nPrints the kinfer version, the librdkafka version and the "
+               "libraries it "
                "was built with.\n\noptions:\n  -h, --help  this help\n");
         return 0;
     }

@@ -293,8 +293,7 @@ static void *engine_main(void *arg) {
 /* ---- public API --------------------------------------------------------- */
 
 kf_batcher_t *kf_batcher_new(const kf_batcher_params_t *params, const kf_batch_compute_t *compute,
-                             kf_batch_done_fn on_done, void *opaque, char *err,
-                             size_t err_size) {
+                             kf_batch_done_fn on_done, void *opaque, char *err, size_t err_size) {
     kf_batcher_params_t p = params ? *params : kf_batcher_default_params();
     if (!compute || !compute->prepare || (!compute->run && !compute->wait) ||
         !compute->submit != !compute->wait || !on_done || compute->n_inputs > KF_BATCH_MAX_IO ||
@@ -410,7 +409,9 @@ kf_status_t kf_batcher_push_all(kf_batcher_t *b, kf_batch_job_t *const *jobs, si
     return KF_OK;
 }
 
-size_t kf_batcher_max_batch(const kf_batcher_t *b) { return b ? b->p.max_batch : 0; }
+size_t kf_batcher_max_batch(const kf_batcher_t *b) {
+    return b ? b->p.max_batch : 0;
+}
 
 size_t kf_batcher_queued(kf_batcher_t *b) {
     if (!b)

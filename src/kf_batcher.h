@@ -70,10 +70,10 @@ typedef struct kf_batch_compute {
 
 typedef struct kf_batch_job kf_batch_job_t;
 struct kf_batch_job {
-    size_t rows;                        /* >= 1 */
-    const void *in[KF_BATCH_MAX_IO];    /* rows * in_row_bytes[i] bytes each */
-    int64_t deadline_unix_us;           /* 0: none (CLOCK_REALTIME, µs) */
-    void *user;                         /* caller's job */
+    size_t rows;                     /* >= 1 */
+    const void *in[KF_BATCH_MAX_IO]; /* rows * in_row_bytes[i] bytes each */
+    int64_t deadline_unix_us;        /* 0: none (CLOCK_REALTIME, µs) */
+    void *user;                      /* caller's job */
     /* set by the batcher */
     int64_t enqueued_us; /* CLOCK_MONOTONIC µs */
     kf_batch_job_t *next;
@@ -97,11 +97,11 @@ typedef void (*kf_batch_done_fn)(void *opaque, kf_batch_job_t *job, kf_status_t 
                                  const char *err);
 
 typedef struct kf_batcher_params {
-    size_t max_batch;          /* rows; default 64 */
-    int max_queue_delay_ms;    /* default 5 */
+    size_t max_batch;                         /* rows; default 64 */
+    int max_queue_delay_ms;                   /* default 5 */
     size_t preferred[KF_BATCH_MAX_PREFERRED]; /* 0-terminated; default none */
-    size_t max_queued_jobs;    /* push fails beyond it; default 65536 */
-    const char *name;          /* for messages, e.g. "mnist@1" (copied) */
+    size_t max_queued_jobs;                   /* push fails beyond it; default 65536 */
+    const char *name;                         /* for messages, e.g. "mnist@1" (copied) */
 } kf_batcher_params_t;
 
 typedef struct kf_batcher_stats {
@@ -120,8 +120,7 @@ size_t kf_batcher_max_batch_for(size_t budget_bytes, size_t bytes_per_row, size_
  * ctx is borrowed and must outlive the batcher. Returns NULL and fills err on
  * failure. */
 kf_batcher_t *kf_batcher_new(const kf_batcher_params_t *params, const kf_batch_compute_t *compute,
-                             kf_batch_done_fn on_done, void *opaque, char *err,
-                             size_t err_size);
+                             kf_batch_done_fn on_done, void *opaque, char *err, size_t err_size);
 
 /* Runs every queued job, stops and joins the engine thread, frees. NULL is
  * a no-op. Must not be called from on_done. */

@@ -74,8 +74,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     int is_get = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
     int is_head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-    int known = strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0 ||
-                strcmp(url, "/readyz") == 0;
+    int known =
+        strcmp(url, "/metrics") == 0 || strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0;
     if (!known)
         return reply_text(c, MHD_HTTP_NOT_FOUND, "not found: try /metrics, /healthz, /readyz\n");
     if (!is_get && !is_head)
@@ -146,8 +146,8 @@ kf_http_t *kf_http_new(const kf_http_params_t *params, char *errstr, size_t errs
         sa = (struct sockaddr *)&sin6;
         flags |= MHD_USE_IPv6;
     } else {
-        set_err(errstr, errstr_size,
-                "http: bind address '%s' is not a numeric IPv4/IPv6 address", addr);
+        set_err(errstr, errstr_size, "http: bind address '%s' is not a numeric IPv4/IPv6 address",
+                addr);
         free(h);
         return NULL;
     }
@@ -175,4 +175,6 @@ void kf_http_free(kf_http_t *h) {
     free(h);
 }
 
-int kf_http_port(const kf_http_t *h) { return h ? h->port : 0; }
+int kf_http_port(const kf_http_t *h) {
+    return h ? h->port : 0;
+}

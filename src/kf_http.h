@@ -36,7 +36,7 @@ typedef struct kf_http_params {
     kf_metrics_t *metrics;    /* may be NULL: /metrics then serves "" */
     kf_http_ready_fn ready;   /* may be NULL: /readyz then always 200 */
     void *ready_ctx;
-    const kf_logger_t *log;   /* may be NULL */
+    const kf_logger_t *log; /* may be NULL */
 } kf_http_params_t;
 
 #define KF_HTTP_PORT_ANY (-1)

@@ -39,7 +39,9 @@ kf_logger_t *kf_logger_new(const kf_log_params_t *params) {
     return lg;
 }
 
-void kf_logger_free(kf_logger_t *lg) { free(lg); }
+void kf_logger_free(kf_logger_t *lg) {
+    free(lg);
+}
 
 kf_status_t kf_log_level_parse(const char *s, kf_log_level_t *out) {
     for (int l = KF_LOG_DEBUG; l <= KF_LOG_OFF; l++) {

@@ -12,11 +12,11 @@ struct kf_series {
     kf_series_t *next; /* family list, append-only, guarded by family lock */
     const kf_metric_t *fam;
     uint64_t hash;
-    char **values;            /* fam->nlabels copies */
-    atomic_int visible;       /* 0 after kf_metric_remove */
-    _Atomic uint64_t u;       /* counter value, or gauge bits */
-    _Atomic uint64_t sum;     /* histogram sum (double bits) */
-    _Atomic uint64_t bkt[];   /* histogram: nbuckets + 1 (last = +Inf) */
+    char **values;          /* fam->nlabels copies */
+    atomic_int visible;     /* 0 after kf_metric_remove */
+    _Atomic uint64_t u;     /* counter value, or gauge bits */
+    _Atomic uint64_t sum;   /* histogram sum (double bits) */
+    _Atomic uint64_t bkt[]; /* histogram: nbuckets + 1 (last = +Inf) */
 };
 
 struct kf_metric {
@@ -208,8 +208,7 @@ static int parse_labels(kf_metric_t *m, const char *labels, char *errstr, size_t
         }
         p = *e ? e + 1 : e;
         if (*e == ',' && !*p) {
-            set_err(errstr, errstr_size, "metric %s: empty label name in '%s'", m->name,
-                    labels);
+            set_err(errstr, errstr_size, "metric %s: empty label name in '%s'", m->name, labels);
             return -1;
         }
     }
@@ -240,8 +239,8 @@ kf_metric_t *kf_metrics_register(kf_metrics_t *reg, kf_metric_kind_t kind, const
         for (size_t i = 0; i < nbuckets; i++) {
             if (!isfinite(buckets[i]) || (i > 0 && !(buckets[i] > buckets[i - 1]))) {
                 set_err(errstr, errstr_size,
-                        "metric %s: bucket %zu (%g) is not finite and strictly increasing", name,
-                        i, buckets[i]);
+                        "metric %s: bucket %zu (%g) is not finite and strictly increasing", name, i,
+                        buckets[i]);
                 return NULL;
             }
         }
@@ -330,7 +329,9 @@ kf_status_t kf_metrics_exp_buckets(double start, double factor, size_t n, double
     return KF_OK;
 }
 
-size_t kf_metric_label_count(const kf_metric_t *m) { return m ? m->nlabels : 0; }
+size_t kf_metric_label_count(const kf_metric_t *m) {
+    return m ? m->nlabels : 0;
+}
 
 /* ---- series ---------------------------------------------------------- */
 
@@ -440,7 +441,9 @@ void kf_counter_add(kf_series_t *s, uint64_t n) {
         atomic_fetch_add_explicit(&s->u, n, memory_order_relaxed);
 }
 
-void kf_counter_inc(kf_series_t *s) { kf_counter_add(s, 1); }
+void kf_counter_inc(kf_series_t *s) {
+    kf_counter_add(s, 1);
+}
 
 void kf_counter_set(kf_series_t *s, uint64_t total) {
     if (s && s->fam->kind == KF_METRIC_COUNTER)
@@ -529,7 +532,9 @@ static void buf_put(buf_t *b, const char *s, size_t n) {
     b->p[b->len] = '\0';
 }
 
-static void buf_str(buf_t *b, const char *s) { buf_put(b, s, strlen(s)); }
+static void buf_str(buf_t *b, const char *s) {
+    buf_put(b, s, strlen(s));
+}
 
 /* Escapes \ and newline (HELP), plus " when `quote` (label values). */
 static void buf_escaped(buf_t *b, const char *s, int quote) {

@@ -86,8 +86,8 @@ size_t kf_models_reap(kf_models_t *r) {
     return n;
 }
 
-kf_status_t kf_models_publish(kf_models_t *r, const char *name, const char *version,
-                              void *payload, kf_model_destroy_fn destroy) {
+kf_status_t kf_models_publish(kf_models_t *r, const char *name, const char *version, void *payload,
+                              kf_model_destroy_fn destroy) {
     if (!r || !name || !*name || !version || !*version) {
         if (destroy && payload)
             destroy(payload);
@@ -189,9 +189,15 @@ void kf_models_release(kf_model_ref_t *ref) {
     pthread_mutex_unlock(&r->mu);
 }
 
-void *kf_model_ref_payload(const kf_model_ref_t *ref) { return ref ? ref->payload : NULL; }
-const char *kf_model_ref_name(const kf_model_ref_t *ref) { return ref ? ref->name : NULL; }
-const char *kf_model_ref_version(const kf_model_ref_t *ref) { return ref ? ref->version : NULL; }
+void *kf_model_ref_payload(const kf_model_ref_t *ref) {
+    return ref ? ref->payload : NULL;
+}
+const char *kf_model_ref_name(const kf_model_ref_t *ref) {
+    return ref ? ref->name : NULL;
+}
+const char *kf_model_ref_version(const kf_model_ref_t *ref) {
+    return ref ? ref->version : NULL;
+}
 
 size_t kf_models_count(kf_models_t *r) {
     if (!r)

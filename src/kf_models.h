@@ -37,8 +37,8 @@ void kf_models_free(kf_models_t *r);
  * payload (destroy is called exactly once, also on failure). Publishing a
  * version that is already loaded replaces it. KF_ERR_INVALID_ARG on empty
  * name/version, KF_ERR_NOMEM. */
-kf_status_t kf_models_publish(kf_models_t *r, const char *name, const char *version,
-                              void *payload, kf_model_destroy_fn destroy);
+kf_status_t kf_models_publish(kf_models_t *r, const char *name, const char *version, void *payload,
+                              kf_model_destroy_fn destroy);
 
 /* Looks up name@version (version NULL or "" = newest) and returns a
  * reference (release with kf_models_release), or NULL when not loaded. */

@@ -22,8 +22,8 @@ static void collect_sources(void *ctx, kf_metrics_t *reg) {
     for (size_t i = 0; o->sources && i < n; i++) {
         kf_repo_stats_t st;
         kf_model_sources_stats(o->sources, i, &st);
-        kf_wmetrics_artifact_totals(o->wm, kf_model_sources_name(o->sources, i),
-                                    st.fetch_failures, st.load_failures, st.poll_errors);
+        kf_wmetrics_artifact_totals(o->wm, kf_model_sources_name(o->sources, i), st.fetch_failures,
+                                    st.load_failures, st.poll_errors);
     }
     pthread_mutex_unlock(&o->lock);
 }
@@ -119,7 +119,15 @@ void kf_obs_free(kf_obs_t *o) {
     free(o);
 }
 
-kf_wmetrics_t *kf_obs_metrics(const kf_obs_t *o) { return o ? o->wm : NULL; }
-kf_metrics_t *kf_obs_registry(const kf_obs_t *o) { return o ? o->reg : NULL; }
-int kf_obs_port(const kf_obs_t *o) { return o ? kf_http_port(o->http) : 0; }
-int kf_obs_stats_interval_ms(const kf_obs_t *o) { return o ? o->stats_interval_ms : 0; }
+kf_wmetrics_t *kf_obs_metrics(const kf_obs_t *o) {
+    return o ? o->wm : NULL;
+}
+kf_metrics_t *kf_obs_registry(const kf_obs_t *o) {
+    return o ? o->reg : NULL;
+}
+int kf_obs_port(const kf_obs_t *o) {
+    return o ? kf_http_port(o->http) : 0;
+}
+int kf_obs_stats_interval_ms(const kf_obs_t *o) {
+    return o ? o->stats_interval_ms : 0;
+}

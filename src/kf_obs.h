@@ -40,7 +40,7 @@ typedef struct kf_obs_params {
     int stats_interval_ms;    /* librdkafka statistics.interval.ms; 0 = off */
     kf_http_ready_fn ready;   /* NULL = always ready */
     void *ready_ctx;
-    const kf_logger_t *log;   /* borrowed; may be NULL */
+    const kf_logger_t *log; /* borrowed; may be NULL */
 } kf_obs_params_t;
 
 kf_obs_params_t kf_obs_default_params(void);

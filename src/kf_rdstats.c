@@ -6,13 +6,13 @@
 
 /* Where the walker is on the path topics.<t>.partitions.<p>.consumer_lag. */
 enum at {
-    AT_OFF = -1,   /* off the path: validate and skip */
-    AT_ROOT = 0,   /* the document object */
-    AT_TOPICS,     /* object keyed by topic name */
-    AT_TOPIC,      /* one topic's object */
-    AT_PARTS,      /* object keyed by partition id */
-    AT_PART,       /* one partition's object */
-    AT_LAG         /* the consumer_lag value */
+    AT_OFF = -1, /* off the path: validate and skip */
+    AT_ROOT = 0, /* the document object */
+    AT_TOPICS,   /* object keyed by topic name */
+    AT_TOPIC,    /* one topic's object */
+    AT_PARTS,    /* object keyed by partition id */
+    AT_PART,     /* one partition's object */
+    AT_LAG       /* the consumer_lag value */
 };
 
 typedef struct walker {

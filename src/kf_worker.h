@@ -104,8 +104,8 @@ typedef struct kf_worker_stats {
     uint64_t batch_hist[KF_WORKER_HIST]; /* batches by size bucket */
     uint64_t inflight;
     int paused;
-    int64_t assigned; /* partitions currently assigned */
-    uint64_t commits; /* offset commits (exactly-once: transactions committed) */
+    int64_t assigned;    /* partitions currently assigned */
+    uint64_t commits;    /* offset commits (exactly-once: transactions committed) */
     uint64_t txn_aborts; /* exactly-once: transactions aborted */
 } kf_worker_stats_t;
 

@@ -81,27 +81,26 @@ kf_wmetrics_t *kf_wmetrics_new(kf_metrics_t *reg, char *errstr, size_t errstr_si
         !(wm->dlq = kf_metrics_counter(reg, "kinfer_dlq_records_total",
                                        "Records written to the dead-letter topic, by reason.",
                                        "reason", e, es)) ||
-        !(wm->batch = kf_metrics_histogram(reg, "kinfer_batch_size",
-                                           "Rows per batch run by the engine.", "model", rows,
-                                           11, e, es)) ||
+        !(wm->batch =
+              kf_metrics_histogram(reg, "kinfer_batch_size", "Rows per batch run by the engine.",
+                                   "model", rows, 11, e, es)) ||
         !(wm->queue_lat = kf_metrics_histogram(
               reg, "kinfer_queue_latency_seconds",
-              "Time from a job's arrival to the start of its batch.", "model", secs, 21, e,
-              es)) ||
+              "Time from a job's arrival to the start of its batch.", "model", secs, 21, e, es)) ||
         !(wm->compute_lat = kf_metrics_histogram(reg, "kinfer_compute_latency_seconds",
-                                                 "Engine time of the batch a job ran in.",
-                                                 "model", secs, 21, e, es)) ||
+                                                 "Engine time of the batch a job ran in.", "model",
+                                                 secs, 21, e, es)) ||
         !(wm->e2e_lat = kf_metrics_histogram(
               reg, "kinfer_end_to_end_latency_seconds",
-              "Time from a job being consumed to its result being handed to the producer.", "model", secs, 21,
-              e, es)))
+              "Time from a job being consumed to its result being handed to the producer.", "model",
+              secs, 21, e, es)))
         goto fail;
     kf_metric_t *inflight, *paused, *build;
     if (!(inflight = kf_metrics_gauge(reg, "kinfer_inflight_jobs",
                                       "Jobs consumed and not yet answered.", NULL, e, es)) ||
-        !(paused = kf_metrics_gauge(reg, "kinfer_consumer_paused",
-                                    "1 while the consumer is paused for backpressure.", NULL, e,
-                                    es)) ||
+        !(paused =
+              kf_metrics_gauge(reg, "kinfer_consumer_paused",
+                               "1 while the consumer is paused for backpressure.", NULL, e, es)) ||
         !(wm->lag = kf_metrics_gauge(reg, "kinfer_consumer_lag",
                                      "Messages behind the partition's high watermark "
                                      "(librdkafka consumer_lag).",
@@ -154,9 +153,13 @@ void kf_wmetrics_free(kf_wmetrics_t *wm) {
     free(wm);
 }
 
-kf_metrics_t *kf_wmetrics_registry(const kf_wmetrics_t *wm) { return wm ? wm->reg : NULL; }
+kf_metrics_t *kf_wmetrics_registry(const kf_wmetrics_t *wm) {
+    return wm ? wm->reg : NULL;
+}
 
-static const char *nz(const char *s) { return s ? s : ""; }
+static const char *nz(const char *s) {
+    return s ? s : "";
+}
 
 static model_entry_t *find_model(model_entry_t *e, const char *model) {
     for (; e; e = atomic_load_explicit(&e->next, memory_order_acquire))

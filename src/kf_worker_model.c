@@ -90,12 +90,12 @@ static kf_status_t mv_wait(void *ctx, size_t rows, const void *out[KF_BATCH_MAX_
 
 static int io_info(kf_mv_t *mv, int is_out, int i, char *err, size_t err_size) {
     ke_io_info_t info;
-    ke_status_t st = is_out ? ke_model_output(mv->model, i, &info)
-                            : ke_model_input(mv->model, i, &info);
+    ke_status_t st =
+        is_out ? ke_model_output(mv->model, i, &info) : ke_model_input(mv->model, i, &info);
     kf_mv_io_t *io = is_out ? &mv->out[i] : &mv->in[i];
     if (st != KE_OK || !dtype_from_engine(info.dtype, &io->dtype)) {
-        snprintf(err, err_size, "model %s: %s %d has a dtype the wire contract lacks",
-                 mv->label, is_out ? "output" : "input", i);
+        snprintf(err, err_size, "model %s: %s %d has a dtype the wire contract lacks", mv->label,
+                 is_out ? "output" : "input", i);
         return -1;
     }
     io->name = info.name;
@@ -118,8 +118,7 @@ static int alloc_buffers(kf_mv_t *mv) {
         if (!(mv->inb[i] = calloc(mv->max_batch, mv->in[i].row_bytes ? mv->in[i].row_bytes : 1)))
             return -1;
     for (int i = 0; i < mv->n_out; i++)
-        if (!(mv->outb[i] =
-                  calloc(mv->max_batch, mv->out[i].row_bytes ? mv->out[i].row_bytes : 1)))
+        if (!(mv->outb[i] = calloc(mv->max_batch, mv->out[i].row_bytes ? mv->out[i].row_bytes : 1)))
             return -1;
     return 0;
 }
@@ -164,14 +163,12 @@ static size_t device_rows(const kf_mv_t *mv, const kf_mv_params_t *p, size_t fre
     /* weights are mirrored on first run; fp16/bf16 add a 2-byte copy */
     ke_precision_t pr = ke_plan_precision(mv->plan);
     size_t fixed = base + w + (pr == KE_PREC_FP16 || pr == KE_PREC_BF16 ? w / 2 : 0);
-    return kf_batch_rows_for_device(free_bytes, arena + 2 * in_row * pb, fixed,
-                                    bpr + 2 * in_row, p->device_percent ? p->device_percent : 80,
-                                    cap);
+    return kf_batch_rows_for_device(free_bytes, arena + 2 * in_row * pb, fixed, bpr + 2 * in_row,
+                                    p->device_percent ? p->device_percent : 80, cap);
 }
 
-kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
-                   const kf_mv_params_t *p, kf_batch_done_fn on_done, void *opaque, char *err,
-                   size_t err_size) {
+kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path, const kf_mv_params_t *p,
+                   kf_batch_done_fn on_done, void *opaque, char *err, size_t err_size) {
     kf_mv_t *mv = calloc(1, sizeof(*mv));
     if (!mv) {
         snprintf(err, err_size, "model %s: out of memory", name);
@@ -192,8 +189,8 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
     mv->n_out = ke_model_num_outputs(mv->model);
     if (mv->n_in < 1 || mv->n_in > KF_BATCH_MAX_IO || mv->n_out < 1 ||
         mv->n_out > KF_BATCH_MAX_IO) {
-        snprintf(err, err_size, "model %s: %s: %d inputs / %d outputs (1..%d supported)",
-                 mv->label, path, mv->n_in, mv->n_out, KF_BATCH_MAX_IO);
+        snprintf(err, err_size, "model %s: %s: %d inputs / %d outputs (1..%d supported)", mv->label,
+                 path, mv->n_in, mv->n_out, KF_BATCH_MAX_IO);
         goto fail;
     }
     for (int i = 0; i < mv->n_in; i++)
@@ -222,8 +219,8 @@ kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
                 goto fail;
         }
     } else if (mv->has_batch && p->memory_budget > 0) {
-        size_t mb = kf_batcher_max_batch_for(p->memory_budget, ke_plan_bytes_per_row(mv->plan),
-                                             cap);
+        size_t mb =
+            kf_batcher_max_batch_for(p->memory_budget, ke_plan_bytes_per_row(mv->plan), cap);
         if (mb < cap) { /* re-plan for the budget */
             ke_plan_free(mv->plan);
             cap = mb;

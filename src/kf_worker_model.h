@@ -37,9 +37,9 @@ typedef struct kf_mv {
     kf_mv_io_t in[KF_BATCH_MAX_IO], out[KF_BATCH_MAX_IO];
     void *inb[KF_BATCH_MAX_IO], *outb[KF_BATCH_MAX_IO];
     kf_batcher_t *batcher;
-    int pipelined; /* the batcher keeps one batch in flight (submit/wait) */
-    kf_buf_t enc; /* result encoding buffer, engine thread only */
-    void *owner;  /* the worker */
+    int pipelined;      /* the batcher keeps one batch in flight (submit/wait) */
+    kf_buf_t enc;       /* result encoding buffer, engine thread only */
+    void *owner;        /* the worker */
     struct kf_mv *next; /* worker's list of live payloads */
 } kf_mv_t;
 
@@ -47,11 +47,11 @@ typedef struct kf_mv_params {
     size_t max_batch;
     int max_queue_delay_ms;
     size_t preferred_batch;
-    size_t memory_budget;   /* host budget for activations; 0 = none (device: free memory) */
-    int device_percent;     /* share of a device's free memory for a plan (0 = 80) */
+    size_t memory_budget; /* host budget for activations; 0 = none (device: free memory) */
+    int device_percent;   /* share of a device's free memory for a plan (0 = 80) */
     int threads;
     const char *device;
-    const char *precision;  /* "fp32" (NULL), "tf32", "fp16", "bf16" */
+    const char *precision; /* "fp32" (NULL), "tf32", "fp16", "bf16" */
     size_t max_queued_jobs;
     /* 0: keep one batch in flight (ke_plan_submit/wait) when the plan's
      * backend overlaps copies with compute (ke_plan_async), else run each
@@ -67,8 +67,8 @@ typedef struct kf_mv_params {
  * handed back through on_done(opaque, ...)). NULL + err naming the model
  * and file on failure. */
 kf_mv_t *kf_mv_new(const char *name, const char *version, const char *path,
-                   const kf_mv_params_t *params, kf_batch_done_fn on_done, void *opaque,
-                   char *err, size_t err_size);
+                   const kf_mv_params_t *params, kf_batch_done_fn on_done, void *opaque, char *err,
+                   size_t err_size);
 
 /* Stops the batcher (running what is queued). Idempotent. */
 void kf_mv_stop(kf_mv_t *mv);

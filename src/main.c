@@ -27,7 +27,8 @@ static void usage(FILE *out) {
                  "       kinfer <command> --help\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
         fprintf(out, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
-    fprintf(out, "\noptions:\n  -h, --help     this help\n  -V, --version  same as `kinfer version`\n");
+    fprintf(out,
+            "\noptions:\n  -h, --help     this help\n  -V, --version  same as `kinfer version`\n");
 }
 
 int main(int argc, char **argv) {

@@ -46,8 +46,7 @@ typedef struct stats {
 
 enum { R_PASS = 0, R_FAIL, R_UNSUP };
 
-static void note_unsup(stats_t *s, const char *what)
-{
+static void note_unsup(stats_t *s, const char *what) {
     for (int i = 0; i < s->nu; i++)
         if (!strcmp(s->u[i].name, what)) {
             s->u[i].count++;
@@ -59,8 +58,7 @@ static void note_unsup(stats_t *s, const char *what)
     }
 }
 
-static void *read_file(const char *path, size_t *len)
-{
+static void *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
@@ -81,8 +79,7 @@ static void *read_file(const char *path, size_t *len)
 }
 
 /* TensorProto -> owned ke_tensor_t. Returns 0, or -1 (unsupported / bad). */
-static int tensor_from_proto(const Onnx__TensorProto *tp, ke_tensor_t *t, char *why, size_t whysz)
-{
+static int tensor_from_proto(const Onnx__TensorProto *tp, ke_tensor_t *t, char *why, size_t whysz) {
     ke_dtype_t dt = (ke_dtype_t)tp->data_type;
     size_t es = ke_dtype_size(dt);
     if (!es || dt == KE_DT_F16) {
@@ -171,8 +168,7 @@ static int tensor_from_proto(const Onnx__TensorProto *tp, ke_tensor_t *t, char *
     return 0;
 }
 
-static int load_pb(const char *path, ke_tensor_t *t, char *why, size_t whysz)
-{
+static int load_pb(const char *path, ke_tensor_t *t, char *why, size_t whysz) {
     size_t len = 0;
     void *buf = read_file(path, &len);
     if (!buf) {
@@ -190,16 +186,14 @@ static int load_pb(const char *path, ke_tensor_t *t, char *why, size_t whysz)
     return rc;
 }
 
-static ke_tensor_t *env_get(env_t *e, const char *name)
-{
+static ke_tensor_t *env_get(env_t *e, const char *name) {
     for (int i = e->n - 1; i >= 0; i--)
         if (!strcmp(e->v[i].name, name))
             return &e->v[i].t;
     return NULL;
 }
 
-static ke_tensor_t *env_add(env_t *e, const char *name)
-{
+static ke_tensor_t *env_add(env_t *e, const char *name) {
     if (e->n >= MAX_VALUES)
         return NULL;
     value_t *v = &e->v[e->n++];
@@ -208,8 +202,7 @@ static ke_tensor_t *env_add(env_t *e, const char *name)
     return &v->t;
 }
 
-static void env_clear(env_t *e)
-{
+static void env_clear(env_t *e) {
     for (int i = 0; i < e->n; i++) {
         free(e->v[i].name);
         ke_tensor_release(&e->v[i].t);
@@ -226,8 +219,7 @@ typedef struct attrs_buf {
     ke_attrs_t a;
 } attrs_buf_t;
 
-static void attrs_free(attrs_buf_t *b)
-{
+static void attrs_free(attrs_buf_t *b) {
     for (int i = 0; i < b->a.n; i++) {
         ke_tensor_release(&b->tensors[i]);
         free(b->strs[i]);
@@ -239,8 +231,7 @@ static void attrs_free(attrs_buf_t *b)
     }
 }
 
-static int attrs_from_node(const Onnx__NodeProto *np, attrs_buf_t *b, char *why, size_t whysz)
-{
+static int attrs_from_node(const Onnx__NodeProto *np, attrs_buf_t *b, char *why, size_t whysz) {
     memset(b, 0, sizeof *b);
     b->a.items = b->items;
     if (np->n_attribute > MAX_IO) {
@@ -276,8 +267,7 @@ static int attrs_from_node(const Onnx__NodeProto *np, attrs_buf_t *b, char *why,
         case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS:
             b->strvecs[i] = calloc(ap->n_strings + 1, sizeof(char *));
             for (size_t k = 0; k < ap->n_strings; k++)
-                b->strvecs[i][k] =
-                    strndup((const char *)ap->strings[k].data, ap->strings[k].len);
+                b->strvecs[i][k] = strndup((const char *)ap->strings[k].data, ap->strings[k].len);
             a->strings = b->strvecs[i];
             a->n = (int64_t)ap->n_strings;
             break;
@@ -290,8 +280,7 @@ static int attrs_from_node(const Onnx__NodeProto *np, attrs_buf_t *b, char *why,
 }
 
 /* Output compare: 0 = equal within tolerance. */
-static int compare(const ke_tensor_t *got, const ke_tensor_t *want, char *why, size_t whysz)
-{
+static int compare(const ke_tensor_t *got, const ke_tensor_t *want, char *why, size_t whysz) {
     char b1[128], b2[128];
     if (got->dtype != want->dtype || !ke_tensor_same_shape(got, want)) {
         snprintf(why, whysz, "got %s, want %s", ke_tensor_describe(got, b1, sizeof b1),
@@ -319,8 +308,7 @@ static int compare(const ke_tensor_t *got, const ke_tensor_t *want, char *why, s
     return 0;
 }
 
-static int model_opset(const Onnx__ModelProto *m)
-{
+static int model_opset(const Onnx__ModelProto *m) {
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const char *d = m->opset_import[i]->domain;
         if (!d || !*d || !strcmp(d, "ai.onnx"))
@@ -331,8 +319,7 @@ static int model_opset(const Onnx__ModelProto *m)
 
 /* Runs one node: infer, allocate outputs, prepare, run. */
 static int run_node(const Onnx__NodeProto *np, const ke_op_def_t *def, int opset, env_t *e,
-                    stats_t *s, char *why, size_t whysz)
-{
+                    stats_t *s, char *why, size_t whysz) {
     attrs_buf_t ab;
     if (attrs_from_node(np, &ab, why, whysz)) {
         attrs_free(&ab);
@@ -428,16 +415,14 @@ static int run_node(const Onnx__NodeProto *np, const ke_op_def_t *def, int opset
     return rc;
 }
 
-static int is_initializer(const Onnx__GraphProto *g, const char *name)
-{
+static int is_initializer(const Onnx__GraphProto *g, const char *name) {
     for (size_t i = 0; i < g->n_initializer; i++)
         if (!strcmp(g->initializer[i]->name, name))
             return 1;
     return 0;
 }
 
-static int run_test(const char *dir, const char *name, stats_t *s, int verbose)
-{
+static int run_test(const char *dir, const char *name, stats_t *s, int verbose) {
     char path[4096], why[512] = "";
     snprintf(path, sizeof path, "%s/%s/model.onnx", dir, name);
     size_t len = 0;
@@ -517,8 +502,7 @@ static int run_test(const char *dir, const char *name, stats_t *s, int verbose)
             } else {
                 char w2[256];
                 if (compare(got, &want, w2, sizeof w2)) {
-                    snprintf(why, sizeof why, "output %zu '%.64s': %s", i, g->output[i]->name,
-                             w2);
+                    snprintf(why, sizeof why, "output %zu '%.64s': %s", i, g->output[i]->name, w2);
                     rc = R_FAIL;
                 }
             }
@@ -536,19 +520,16 @@ static int run_test(const char *dir, const char *name, stats_t *s, int verbose)
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
+static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int cmp_unsup(const void *a, const void *b)
-{
+static int cmp_unsup(const void *a, const void *b) {
     const unsup_t *x = a, *y = b;
     return y->count != x->count ? y->count - x->count : strcmp(x->name, y->name);
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     const char *dir = NULL;
     const char *filter = NULL;
     int verbose = 0;

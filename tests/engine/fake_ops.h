@@ -37,7 +37,8 @@ static ke_status_t fk_binary_run(const ke_node_info_t *n, const void *st,
     int64_t na = ke_tensor_numel(in[0]), nb = ke_tensor_numel(in[1]);
     for (int64_t i = 0; i < na; i++) {
         if (in[0]->dtype == KE_DT_I64) {
-            int64_t a = ((const int64_t *)in[0]->data)[i], b = ((const int64_t *)in[1]->data)[i % nb];
+            int64_t a = ((const int64_t *)in[0]->data)[i],
+                    b = ((const int64_t *)in[1]->data)[i % nb];
             ((int64_t *)out[0]->data)[i] = mul ? a * b : a + b;
         } else {
             float a = ((const float *)in[0]->data)[i], b = ((const float *)in[1]->data)[i % nb];
@@ -47,8 +48,9 @@ static ke_status_t fk_binary_run(const ke_node_info_t *n, const void *st,
     return KE_OK;
 }
 
-static ke_status_t fk_relu_run(const ke_node_info_t *n, const void *st, const ke_tensor_t *const *in,
-                               int n_in, ke_tensor_t *const *out, int n_out, ke_exec_ctx_t *x) {
+static ke_status_t fk_relu_run(const ke_node_info_t *n, const void *st,
+                               const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
+                               int n_out, ke_exec_ctx_t *x) {
     (void)n;
     (void)st;
     (void)n_in;
@@ -89,7 +91,8 @@ static ke_status_t fk_matmul_run(const ke_node_info_t *n, const void *st,
     for (int64_t i = 0; i < M; i++)
         for (int64_t j = 0; j < N; j++) {
             float s = 0;
-            for (int64_t k = 0; k < K; k++) s += A[i * K + k] * B[k * N + j];
+            for (int64_t k = 0; k < K; k++)
+                s += A[i * K + k] * B[k * N + j];
             C[i * N + j] = s;
         }
     return KE_OK;
@@ -103,16 +106,22 @@ static ke_status_t fk_reshape_infer(const ke_node_info_t *n, const ke_tensor_t *
     const ke_tensor_t *s = in[1];
     int64_t r = ke_tensor_numel(s), total = ke_tensor_numel(in[0]), known = 1, neg = -1;
     int64_t dims[KE_MAX_RANK];
-    if (r > KE_MAX_RANK) return KE_ERR_SHAPE;
+    if (r > KE_MAX_RANK)
+        return KE_ERR_SHAPE;
     for (int64_t i = 0; i < r; i++) {
         dims[i] = ((const int64_t *)s->data)[i];
-        if (dims[i] == 0) dims[i] = in[0]->shape[i];
-        if (dims[i] < 0) neg = i;
-        else known *= dims[i];
+        if (dims[i] == 0)
+            dims[i] = in[0]->shape[i];
+        if (dims[i] < 0)
+            neg = i;
+        else
+            known *= dims[i];
     }
-    if (neg >= 0) dims[neg] = known ? total / known : 0;
+    if (neg >= 0)
+        dims[neg] = known ? total / known : 0;
     int64_t prod = 1;
-    for (int64_t i = 0; i < r; i++) prod *= dims[i];
+    for (int64_t i = 0; i < r; i++)
+        prod *= dims[i];
     if (prod != total) {
         snprintf(err, errsz, "cannot reshape %lld elements", (long long)total);
         return KE_ERR_SHAPE;
@@ -120,14 +129,16 @@ static ke_status_t fk_reshape_infer(const ke_node_info_t *n, const ke_tensor_t *
     return ke_tensor_set_shape(out[0], in[0]->dtype, (int)r, dims);
 }
 
-static ke_status_t fk_copy_run(const ke_node_info_t *n, const void *st, const ke_tensor_t *const *in,
-                               int n_in, ke_tensor_t *const *out, int n_out, ke_exec_ctx_t *x) {
+static ke_status_t fk_copy_run(const ke_node_info_t *n, const void *st,
+                               const ke_tensor_t *const *in, int n_in, ke_tensor_t *const *out,
+                               int n_out, ke_exec_ctx_t *x) {
     (void)n;
     (void)st;
     (void)n_in;
     (void)n_out;
     (void)x;
-    if (out[0]->data != in[0]->data) memcpy(out[0]->data, in[0]->data, ke_tensor_nbytes(in[0]));
+    if (out[0]->data != in[0]->data)
+        memcpy(out[0]->data, in[0]->data, ke_tensor_nbytes(in[0]));
     return KE_OK;
 }
 

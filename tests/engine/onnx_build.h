@@ -82,7 +82,8 @@ static inline Onnx__ValueInfoProto *tb_vi(tb_model_t *b, const char *name, int e
     return vi;
 }
 
-static inline void tb_input(tb_model_t *b, const char *name, int elem, int rank, const int64_t *dims) {
+static inline void tb_input(tb_model_t *b, const char *name, int elem, int rank,
+                            const int64_t *dims) {
     b->ins[b->g.n_input++] = tb_vi(b, name, elem, rank, dims);
 }
 
@@ -102,7 +103,8 @@ static inline Onnx__TensorProto *tb_tensor(tb_model_t *b, const char *name, int 
     t->data_type = elem;
     t->n_dims = (size_t)rank;
     t->dims = tb_alloc(b, sizeof(int64_t) * (size_t)(rank + 1));
-    if (rank > 0) memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
+    if (rank > 0)
+        memcpy(t->dims, dims, sizeof(int64_t) * (size_t)rank);
     t->has_raw_data = 1;
     t->raw_data.len = nbytes;
     t->raw_data.data = tb_alloc(b, nbytes + 1);
@@ -133,8 +135,10 @@ static inline Onnx__NodeProto *tb_node(tb_model_t *b, const char *name, const ch
     n->op_type = (char *)op;
     n->domain = "";
     size_t ni = 0, no = 0;
-    while (ins && ins[ni]) ni++;
-    while (outs && outs[no]) no++;
+    while (ins && ins[ni])
+        ni++;
+    while (outs && outs[no])
+        no++;
     n->n_input = ni;
     n->input = (char **)ins;
     n->n_output = no;
@@ -160,7 +164,8 @@ static inline unsigned char *tb_pack(tb_model_t *b, size_t *len) {
     *len = onnx__model_proto__get_packed_size(&b->m);
     unsigned char *buf = malloc(*len + 1);
     onnx__model_proto__pack(&b->m, buf);
-    for (int i = 0; i < b->n_allocs; i++) free(b->allocs[i]);
+    for (int i = 0; i < b->n_allocs; i++)
+        free(b->allocs[i]);
     b->n_allocs = 0;
     return buf;
 }

@@ -12,13 +12,12 @@
  *    stale bytes and the comparison with the CPU plan fails;
  *  - the same fake without async hooks (synchronous upload/download path);
  *  - precision refused on the CPU, device memory unsupported on the CPU. */
-/* clang-format off: cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-/* clang-format on */
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,12 @@
 /* Tensor helpers, attribute accessors, thread pool. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <stdatomic.h>
 #include <string.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "ke_op.h"
 #include "ke_tensor.h"
@@ -90,7 +91,8 @@ static void test_pool(void **st) {
             int64_t n = 1 + (rep * 131) % 10007;
             ke_threadpool_parallel_for(tp, n, 16, body, &j);
             assert_int_equal(atomic_load(&j.sum), (long long)n * (n - 1) / 2);
-            for (int64_t i = 0; i < n; i++) assert_int_equal(hits[i], 1);
+            for (int64_t i = 0; i < n; i++)
+                assert_int_equal(hits[i], 1);
         }
         ke_threadpool_free(tp);
     }

@@ -5,10 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "engine.h"
 #include "fake_ops.h"
@@ -51,7 +52,8 @@ static void ref_mlp(const float *x, int n, float *y) {
     for (int i = 0; i < n; i++)
         for (int j = 0; j < 3; j++) {
             float s = bias[j];
-            for (int k = 0; k < 4; k++) s += x[i * 4 + k] * W[k * 3 + j];
+            for (int k = 0; k < 4; k++)
+                s += x[i * 4 + k] * W[k * 3 + j];
             y[i * 3 + j] = s > 0 ? s : 0;
         }
 }
@@ -92,7 +94,8 @@ static void test_mlp_run(void **st) {
     assert_true(ke_plan_arena_bytes(p) > 0);
     assert_true(ke_plan_bytes_per_row(p) >= 12);
     float x[32], y[24], ref[24];
-    for (int i = 0; i < 32; i++) x[i] = (float)((i * 7) % 11) - 5.0f;
+    for (int i = 0; i < 32; i++)
+        x[i] = (float)((i * 7) % 11) - 5.0f;
     int rows[] = {1, 8, 3, 3, 8};
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
         int n = rows[r];
@@ -104,7 +107,8 @@ static void test_mlp_run(void **st) {
         void *outs[1] = {y};
         assert_int_equal(ke_plan_run(p, n, ins, outs, err, sizeof err), KE_OK);
         ref_mlp(x, n, ref);
-        for (int i = 0; i < n * 3; i++) assert_true(y[i] == ref[i]);
+        for (int i = 0; i < n * 3; i++)
+            assert_true(y[i] == ref[i]);
     }
     const void *ins[1] = {x};
     void *outs[1] = {y};
@@ -156,7 +160,8 @@ static void test_affine_shapes(void **st) {
     char err[512];
     ke_model_t *m = ke_model_load_buffer(buf, len, &lp, err, sizeof err);
     free(buf);
-    if (!m) fail_msg("%s", err);
+    if (!m)
+        fail_msg("%s", err);
     /* Shape and Mul are shape arithmetic: not run at run time */
     assert_int_equal(ke_model_count_op(m, "Shape"), 0);
     assert_int_equal(ke_model_count_op(m, "Mul"), 0);
@@ -171,7 +176,8 @@ static void test_affine_shapes(void **st) {
     ke_plan_t *p = ke_plan_new(m, &pp, err, sizeof err);
     assert_non_null(p);
     float x[24], y[24], y2[24];
-    for (int i = 0; i < 24; i++) x[i] = (float)i - 11.5f;
+    for (int i = 0; i < 24; i++)
+        x[i] = (float)i - 11.5f;
     for (int n = 4; n >= 1; n--) {
         const void *ins[1] = {x};
         void *outs[2] = {y, y2};
@@ -235,8 +241,10 @@ static void expect_load_error(const unsigned char *buf, size_t len, const char *
         ke_model_free(m);
         fail_msg("model loaded, expected an error with '%s'", want1);
     }
-    if (want1 && !strstr(err, want1)) fail_msg("error '%s' lacks '%s'", err, want1);
-    if (want2 && !strstr(err, want2)) fail_msg("error '%s' lacks '%s'", err, want2);
+    if (want1 && !strstr(err, want1))
+        fail_msg("error '%s' lacks '%s'", err, want1);
+    if (want2 && !strstr(err, want2))
+        fail_msg("error '%s' lacks '%s'", err, want2);
 }
 
 static void test_load_errors(void **st) {

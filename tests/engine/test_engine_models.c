@@ -4,15 +4,16 @@
  * batch 1, 7 and 64 through one plan per model (max batch 64, so smaller
  * row counts reuse it); the fusion passes fired (op counts after load);
  * MNIST accuracy on the 2,000-image slice equals onnxruntime's. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "engine.h"
 #include "kf_npy.h"
@@ -26,7 +27,8 @@ static ke_model_t *load(const char *name) {
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/models/%s.onnx", src_dir(), name);
     ke_model_t *m = ke_model_load_file(path, NULL, err, sizeof err);
-    if (!m) fail_msg("%s", err);
+    if (!m)
+        fail_msg("%s", err);
     return m;
 }
 
@@ -37,7 +39,8 @@ static kf_npy_t *npy(const char *fmt, ...) {
     vsnprintf(path, sizeof path, fmt, ap);
     va_end(ap);
     kf_npy_t *a = NULL;
-    if (kf_npy_load_file(path, 0, &a, err, sizeof err) != KF_OK) fail_msg("%s", err);
+    if (kf_npy_load_file(path, 0, &a, err, sizeof err) != KF_OK)
+        fail_msg("%s", err);
     return a;
 }
 
@@ -49,7 +52,8 @@ static void check_refs(const char *name) {
     pp.n_threads = 2;
     char err[512];
     ke_plan_t *p = ke_plan_new(m, &pp, err, sizeof err);
-    if (!p) fail_msg("%s: %s", name, err);
+    if (!p)
+        fail_msg("%s: %s", name, err);
     static const int batches[] = {64, 1, 7};
     for (int bi = 0; bi < 3; bi++) {
         int b = batches[bi];
@@ -70,7 +74,8 @@ static void check_refs(const char *name) {
             ke_plan_output_desc(p, o, b, &d);
             optr[o] = malloc(ke_tensor_nbytes(&d));
         }
-        if (ke_plan_run(p, b, iptr, optr, err, sizeof err) != KE_OK) fail_msg("%s: %s", name, err);
+        if (ke_plan_run(p, b, iptr, optr, err, sizeof err) != KE_OK)
+            fail_msg("%s: %s", name, err);
         for (int o = 0; o < no; o++) {
             ke_io_info_t io;
             ke_tensor_t d;
@@ -78,31 +83,51 @@ static void check_refs(const char *name) {
             ke_plan_output_desc(p, o, b, &d);
             kf_npy_t *ref = npy("%s/models/ref/%s/b%d/outputs/%s.npy", src_dir(), name, b, io.name);
             assert_int_equal(ref->rank, d.rank);
-            for (int k = 0; k < d.rank; k++) assert_int_equal(ref->shape[k], d.shape[k]);
+            for (int k = 0; k < d.rank; k++)
+                assert_int_equal(ref->shape[k], d.shape[k]);
             const float *r = ref->data, *g = optr[o];
             int64_t n = ke_tensor_numel(&d), bad = 0;
             double worst = 0;
             for (int64_t i = 0; i < n; i++) {
                 double diff = fabs((double)r[i] - (double)g[i]);
-                if (diff > 1e-4 + 1e-3 * fabs((double)r[i])) bad++;
-                if (diff > worst) worst = diff;
+                if (diff > 1e-4 + 1e-3 * fabs((double)r[i]))
+                    bad++;
+                if (diff > worst)
+                    worst = diff;
             }
-            if (bad) fail_msg("%s b%d %s: %lld of %lld values off (max abs diff %g)", name, b,
-                              io.name, (long long)bad, (long long)n, worst);
+            if (bad)
+                fail_msg("%s b%d %s: %lld of %lld values off (max abs diff %g)", name, b, io.name,
+                         (long long)bad, (long long)n, worst);
             kf_npy_free(ref);
             free(optr[o]);
         }
-        for (int i = 0; i < ni; i++) kf_npy_free(ins[i]);
+        for (int i = 0; i < ni; i++)
+            kf_npy_free(ins[i]);
     }
     ke_plan_free(p);
     ke_model_free(m);
 }
 
-static void test_mlp(void **st) { (void)st; check_refs("mnist_mlp"); }
-static void test_cnn(void **st) { (void)st; check_refs("cnn"); }
-static void test_binary(void **st) { (void)st; check_refs("binary_classifier"); }
-static void test_bert(void **st) { (void)st; check_refs("bert_tiny"); }
-static void test_identity(void **st) { (void)st; check_refs("identity16"); }
+static void test_mlp(void **st) {
+    (void)st;
+    check_refs("mnist_mlp");
+}
+static void test_cnn(void **st) {
+    (void)st;
+    check_refs("cnn");
+}
+static void test_binary(void **st) {
+    (void)st;
+    check_refs("binary_classifier");
+}
+static void test_bert(void **st) {
+    (void)st;
+    check_refs("bert_tiny");
+}
+static void test_identity(void **st) {
+    (void)st;
+    check_refs("identity16");
+}
 
 static int row_flag(const char *op, uint32_t flag) {
     const ke_op_def_t *d = ke_op_find(op, "", KE_OPSET_INTERNAL);
@@ -121,7 +146,8 @@ static void test_fusion_counts(void **st) {
         assert_int_equal(ke_model_count_op(m, "Sqrt"), 0);
         assert_true(ke_model_count_op(m, "LayerNormalization") >= 4);
     }
-    if (ke_op_find("Gelu", "", KE_OPSET_INTERNAL)) assert_int_equal(ke_model_count_op(m, "Erf"), 0);
+    if (ke_op_find("Gelu", "", KE_OPSET_INTERNAL))
+        assert_int_equal(ke_model_count_op(m, "Erf"), 0);
     ke_model_free(m);
     /* activations go into GEMM/Conv epilogues when the rows say they can */
     m = load("cnn");
@@ -153,7 +179,8 @@ static int accuracy(const char *name, int rows_per_run) {
     pp.n_threads = 2;
     char err[512];
     ke_plan_t *p = ke_plan_new(m, &pp, err, sizeof err);
-    if (!p) fail_msg("%s", err);
+    if (!p)
+        fail_msg("%s", err);
     float *x = malloc((size_t)rows_per_run * 784 * sizeof(float));
     float *y = malloc((size_t)rows_per_run * 10 * sizeof(float));
     int correct = 0;
@@ -163,11 +190,13 @@ static int accuracy(const char *name, int rows_per_run) {
             x[i] = (float)((const uint8_t *)img->data)[s * 784 + i] / 255.0f;
         const void *ip[1] = {x};
         void *op[1] = {y};
-        if (ke_plan_run(p, b, ip, op, err, sizeof err) != KE_OK) fail_msg("%s", err);
+        if (ke_plan_run(p, b, ip, op, err, sizeof err) != KE_OK)
+            fail_msg("%s", err);
         for (int r = 0; r < b; r++) {
             int best = 0;
             for (int k = 1; k < 10; k++)
-                if (y[r * 10 + k] > y[r * 10 + best]) best = k;
+                if (y[r * 10 + k] > y[r * 10 + best])
+                    best = k;
             correct += best == ((const uint8_t *)lab->data)[s + r];
         }
     }

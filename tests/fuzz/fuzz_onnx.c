@@ -14,7 +14,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ke_load_params_t lp = ke_load_default_params();
     lp.max_model_bytes = (size_t)1 << 24;
     ke_model_t *m = ke_model_load_buffer(data, size, &lp, err, sizeof err);
-    if (!m) return 0;
+    if (!m)
+        return 0;
     ke_plan_params_t pp = ke_plan_default_params();
     pp.max_batch = 2;
     pp.n_threads = 1;
@@ -41,9 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             outs[i] = total < ((size_t)1 << 26) ? malloc(b + 1) : NULL;
             ok = outs[i] != NULL;
         }
-        if (ok) (void)ke_plan_run(p, 2, (const void *const *)ins, outs, err, sizeof err);
-        for (int i = 0; ins && i < ni; i++) free(ins[i]);
-        for (int i = 0; outs && i < no; i++) free(outs[i]);
+        if (ok)
+            (void)ke_plan_run(p, 2, (const void *const *)ins, outs, err, sizeof err);
+        for (int i = 0; ins && i < ni; i++)
+            free(ins[i]);
+        for (int i = 0; outs && i < no; i++)
+            free(outs[i]);
         free(ins);
         free(outs);
     }

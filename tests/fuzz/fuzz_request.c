@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Same rule as KF_FRAMING_AUTO with schema id `id`. */
 static size_t body_offset(const uint8_t *data, size_t size, int32_t id) {
     if (size >= 5 && data[0] == 0 &&
-        (int32_t)(((uint32_t)data[1] << 24) | ((uint32_t)data[2] << 16) |
-                  ((uint32_t)data[3] << 8) | data[4]) == id)
+        (int32_t)(((uint32_t)data[1] << 24) | ((uint32_t)data[2] << 16) | ((uint32_t)data[3] << 8) |
+                  data[4]) == id)
         return 5;
     return 0;
 }

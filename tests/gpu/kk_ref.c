@@ -63,8 +63,8 @@ void kk_ref_softmax(const float *x, float *y, int64_t rows, int64_t cols, int lo
     }
 }
 
-void kk_ref_layernorm(const float *x, const float *gamma, const float *beta, float *y,
-                      int64_t rows, int64_t cols, float eps) {
+void kk_ref_layernorm(const float *x, const float *gamma, const float *beta, float *y, int64_t rows,
+                      int64_t cols, float eps) {
     for (int64_t r = 0; r < rows; r++) {
         const float *xr = x + r * cols;
         double mean = 0, var = 0;

@@ -14,8 +14,8 @@ float kk_ref_binary(kk_binop_t op, float a, float b);
 void kk_ref_binary_nd(kk_binop_t op, const float *a, const int64_t *as, const float *b,
                       const int64_t *bs, float *out, const int64_t *shape, int rank);
 void kk_ref_softmax(const float *x, float *y, int64_t rows, int64_t cols, int log_sm);
-void kk_ref_layernorm(const float *x, const float *gamma, const float *beta, float *y,
-                      int64_t rows, int64_t cols, float eps);
+void kk_ref_layernorm(const float *x, const float *gamma, const float *beta, float *y, int64_t rows,
+                      int64_t cols, float eps);
 void kk_ref_reduce(kk_reduce_op_t op, const float *x, float *y, int64_t outer, int64_t n,
                    int64_t inner);
 void kk_ref_argmax(const float *x, int64_t *idx, int64_t outer, int64_t n, int64_t inner);

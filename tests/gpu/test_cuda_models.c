@@ -84,8 +84,7 @@ static int run_model(const char *root, const char *name, int batch, const prec_c
     }
     if (ke_plan_run(cpu, batch, inp, out_cpu, err, sizeof err) != KE_OK ||
         ke_plan_run(gpu, batch, inp, out_gpu, err, sizeof err) != KE_OK) {
-        fprintf(stderr, "FAIL run %s b%d %s: %s\n", name, batch, ke_precision_name(pc->prec),
-                err);
+        fprintf(stderr, "FAIL run %s b%d %s: %s\n", name, batch, ke_precision_name(pc->prec), err);
         failures++;
         goto done;
     }
@@ -109,8 +108,8 @@ static int run_model(const char *root, const char *name, int batch, const prec_c
         ke_tensor_t d;
         ke_plan_output_desc(cpu, i, batch, &d);
         if (memcmp(out_async[i], out_gpu[i], ke_tensor_nbytes(&d)) != 0) {
-            fprintf(stderr, "FAIL async %s b%d output %d differs from ke_plan_run\n", name,
-                    batch, i);
+            fprintf(stderr, "FAIL async %s b%d output %d differs from ke_plan_run\n", name, batch,
+                    i);
             failures++;
         }
     }
@@ -130,8 +129,7 @@ static int run_model(const char *root, const char *name, int batch, const prec_c
             }
             continue;
         }
-        failures += compare(what, out_gpu[i], out_cpu[i], ke_tensor_numel(&d), pc->rtol,
-                            pc->atol);
+        failures += compare(what, out_gpu[i], out_cpu[i], ke_tensor_numel(&d), pc->rtol, pc->atol);
         if (pc->prec != KE_PREC_FP32)
             continue;
         snprintf(path, sizeof path, "%s/models/ref/%s/b%d/outputs/%s.npy", root, name, batch,
@@ -206,8 +204,7 @@ static int gather_out_of_range(const char *root) {
         }
         ((int64_t *)in[ids])[3] = 1;
         if (ke_plan_run(plans[k], 4, (const void *const *)in, out, err, sizeof err) != KE_OK) {
-            fprintf(stderr, "FAIL %s: good batch after the bad one: %s\n", k ? "cuda" : "cpu",
-                    err);
+            fprintf(stderr, "FAIL %s: good batch after the bad one: %s\n", k ? "cuda" : "cpu", err);
             failures++;
         }
     }

@@ -4,7 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include <math.h>
 
@@ -37,9 +38,19 @@ static void test_broadcast_strides(void **state) {
 
 static void test_conv_geometry(void **state) {
     (void)state;
-    kk_conv2d_geom_t g = {.c = 1, .h = 28, .w = 28, .kh = 3, .kw = 3, .stride_h = 1,
-                          .stride_w = 1, .dil_h = 1, .dil_w = 1, .pad_t = 1, .pad_l = 1,
-                          .pad_b = 1, .pad_r = 1};
+    kk_conv2d_geom_t g = {.c = 1,
+                          .h = 28,
+                          .w = 28,
+                          .kh = 3,
+                          .kw = 3,
+                          .stride_h = 1,
+                          .stride_w = 1,
+                          .dil_h = 1,
+                          .dil_w = 1,
+                          .pad_t = 1,
+                          .pad_l = 1,
+                          .pad_b = 1,
+                          .pad_r = 1};
     assert_int_equal(kk_conv2d_out_size(&g), KK_OK);
     assert_int_equal(g.oh, 28);
     assert_int_equal(g.ow, 28);
@@ -60,13 +71,13 @@ static void test_conv_geometry(void **state) {
 static void test_gemm_args(void **state) {
     (void)state;
     assert_true(kk_gemm_args_ok(0, 0, 4, 5, 6, 6, 5, 5, 1));
-    assert_true(kk_gemm_args_ok(1, 1, 4, 5, 6, 4, 6, 5, 3)); /* A [K,M], B [N,K] */
+    assert_true(kk_gemm_args_ok(1, 1, 4, 5, 6, 4, 6, 5, 3));  /* A [K,M], B [N,K] */
     assert_false(kk_gemm_args_ok(0, 0, 0, 5, 6, 6, 5, 5, 1)); /* empty: CPU fallback */
     assert_false(kk_gemm_args_ok(0, 0, 4, 5, 0, 1, 5, 5, 1));
-    assert_false(kk_gemm_args_ok(0, 0, 4, 5, 6, 5, 5, 5, 1)); /* lda < K */
-    assert_false(kk_gemm_args_ok(1, 0, 4, 5, 6, 3, 5, 5, 1)); /* lda < M */
-    assert_false(kk_gemm_args_ok(0, 1, 4, 5, 6, 6, 5, 5, 1)); /* ldb < K */
-    assert_false(kk_gemm_args_ok(0, 0, 4, 5, 6, 6, 5, 4, 1)); /* ldc < N */
+    assert_false(kk_gemm_args_ok(0, 0, 4, 5, 6, 5, 5, 5, 1));                /* lda < K */
+    assert_false(kk_gemm_args_ok(1, 0, 4, 5, 6, 3, 5, 5, 1));                /* lda < M */
+    assert_false(kk_gemm_args_ok(0, 1, 4, 5, 6, 6, 5, 5, 1));                /* ldb < K */
+    assert_false(kk_gemm_args_ok(0, 0, 4, 5, 6, 6, 5, 4, 1));                /* ldc < N */
     assert_false(kk_gemm_args_ok(0, 0, (int64_t)1 << 31, 5, 6, 6, 5, 5, 1)); /* int overflow */
     assert_false(kk_gemm_args_ok(0, 0, 4, 5, 6, 6, 5, 5, 0));
 }

@@ -15,8 +15,8 @@
 #include "kk_elementwise.h"
 #include "kk_gemm.h"
 #include "kk_movement.h"
-#include "kk_ref.h"
 #include "kk_reduce.h"
+#include "kk_ref.h"
 #include "kk_rownorm.h"
 
 typedef struct {
@@ -45,14 +45,14 @@ static float *rand_buf(ctx_t *c, int64_t n, float lo, float hi) {
     return p;
 }
 
-#define CHECK_KK(call)                                                                     \
-    do {                                                                                   \
-        kk_status_t st_ = (call);                                                          \
-        if (st_ != KK_OK) {                                                                \
-            fprintf(stderr, "%s:%d %s: %s (%s)\n", __FILE__, __LINE__, #call,              \
-                    kk_status_str(st_), kk_last_error_str());                              \
-            exit(1);                                                                       \
-        }                                                                                  \
+#define CHECK_KK(call)                                                                             \
+    do {                                                                                           \
+        kk_status_t st_ = (call);                                                                  \
+        if (st_ != KK_OK) {                                                                        \
+            fprintf(stderr, "%s:%d %s: %s (%s)\n", __FILE__, __LINE__, #call, kk_status_str(st_),  \
+                    kk_last_error_str());                                                          \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 static void *up(ctx_t *c, const void *h, size_t bytes) {
@@ -192,8 +192,8 @@ static void test_convert(ctx_t *c) {
         down(c, got, dh, n * 2);
         c->cases++;
         for (int64_t i = 0; i < n; i++) {
-            float back = t == KK_GEMM_T_F16 ? kk_half_bits_to_float(got[i])
-                                            : kk_bf16_bits_to_float(got[i]);
+            float back =
+                t == KK_GEMM_T_F16 ? kk_half_bits_to_float(got[i]) : kk_bf16_bits_to_float(got[i]);
             int ok;
             if (t == KK_GEMM_T_BF16)
                 ok = got[i] == kk_float_to_bf16_bits(x[i]);
@@ -337,8 +337,8 @@ static void test_movement(ctx_t *c) {
         int64_t *didx = up(c, idx, m * sizeof(int64_t));
         int *derr = up(c, NULL, sizeof(int)), err = 0;
         CHECK_KK(kk_memset(derr, 0, sizeof(int), c->stream));
-        CHECK_KK(kk_gather_launch(dx, didx, dy, outer, ad, m, inner, sizeof(float), derr,
-                                  c->stream));
+        CHECK_KK(
+            kk_gather_launch(dx, didx, dy, outer, ad, m, inner, sizeof(float), derr, c->stream));
         down(c, got, dy, on * sizeof(float));
         down(c, &err, derr, sizeof(int));
         compare(c, "gather", got, want, on, 0, 0);
@@ -349,8 +349,8 @@ static void test_movement(ctx_t *c) {
         /* one index out of range: zeros written, the flag raised */
         idx[m - 1] = iter & 1 ? ad : -ad - 1;
         CHECK_KK(kk_memcpy_h2d(didx, idx, m * sizeof(int64_t), c->stream));
-        CHECK_KK(kk_gather_launch(dx, didx, dy, outer, ad, m, inner, sizeof(float), derr,
-                                  c->stream));
+        CHECK_KK(
+            kk_gather_launch(dx, didx, dy, outer, ad, m, inner, sizeof(float), derr, c->stream));
         down(c, &err, derr, sizeof(int));
         c->cases++;
         if (!err) {
@@ -472,8 +472,8 @@ static void test_gemm_ex(ctx_t *c, kk_gemm_type_t type) {
         for (int64_t bi = 0; bi < batch; bi++)
             kk_ref_sgemm(ta, tb, M, N, K, 0.5f, A + bi * sa, lda, B + bi * sb, ldb, 0.25f,
                          want + bi * sc, ldc);
-        CHECK_KK(kk_gemm_ex_batched(g, type, ta, tb, M, N, K, 0.5f, hA, lda, sa, hB, ldb, sb,
-                                    0.25f, dC, ldc, sc, batch));
+        CHECK_KK(kk_gemm_ex_batched(g, type, ta, tb, M, N, K, 0.5f, hA, lda, sa, hB, ldb, sb, 0.25f,
+                                    dC, ldc, sc, batch));
         down(c, got, dC, sc * batch * sizeof(float));
         char what[96];
         snprintf(what, sizeof(what), "gemm %s ta=%d tb=%d %lldx%lldx%lld batch %lld",

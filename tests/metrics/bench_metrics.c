@@ -62,8 +62,8 @@ int main(int argc, char **argv) {
     kf_metrics_t *reg = kf_metrics_new();
     kf_wmetrics_t *wm = reg ? kf_wmetrics_new(reg, err, sizeof(err)) : NULL;
     double b[8];
-    kf_metric_t *c = reg ? kf_metrics_counter(reg, "b_total", "", "model,status", err, sizeof(err))
-                         : NULL;
+    kf_metric_t *c =
+        reg ? kf_metrics_counter(reg, "b_total", "", "model,status", err, sizeof(err)) : NULL;
     kf_metric_t *h = NULL;
     if (reg && kf_metrics_exp_buckets(1e-5, 4, 8, b) == KF_OK)
         h = kf_metrics_histogram(reg, "b_seconds", "", NULL, b, 8, err, sizeof(err));

@@ -75,8 +75,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < 42; i++) {
         int32_t part = i < 30 ? 0 : 1;
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            p, RD_KAFKA_V_TOPIC("jobs"), RD_KAFKA_V_PARTITION(part),
-            RD_KAFKA_V_VALUE("x", 1), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            p, RD_KAFKA_V_TOPIC("jobs"), RD_KAFKA_V_PARTITION(part), RD_KAFKA_V_VALUE("x", 1),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (e)
             return fail(rd_kafka_err2str(e));
     }

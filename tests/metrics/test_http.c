@@ -1,15 +1,16 @@
 /* Unit tests for kf_http: off mode, parameter errors, port collisions,
  * status codes and content types (requests made with libcurl). */
+#include <curl/curl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "kf_http.h"
 #include "kf_obs.h"
@@ -192,9 +193,9 @@ static void test_obs_from_config(void **state) {
     assert_null(kf_obs_new(&p, err, sizeof(err)));
     assert_non_null(strstr(err, "metrics.bind=not-an-ip"));
     /* a value out of range is refused by the table */
-    assert_int_equal(kf_config_load_string(cfg, "metrics.port=70000\n", "t.properties", err,
-                                           sizeof(err)),
-                     KF_ERR_CONFIG);
+    assert_int_equal(
+        kf_config_load_string(cfg, "metrics.port=70000\n", "t.properties", err, sizeof(err)),
+        KF_ERR_CONFIG);
     /* the IPv6 loopback serves too (when the host has IPv6) */
     p.bind_address = "::1";
     o = kf_obs_new(&p, err, sizeof(err));

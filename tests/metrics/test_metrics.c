@@ -1,15 +1,16 @@
 /* Unit tests for kf_metrics (registry + text rendering), kf_rdstats (lag
  * from librdkafka statistics JSON) and kf_worker_metrics. */
+#include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "kf_metrics.h"
 #include "kf_rdstats.h"
@@ -35,8 +36,8 @@ static void test_render_exact(void **state) {
     kf_metric_t *g = kf_metrics_gauge(reg, "t_inflight", "In flight.", NULL, err, sizeof(err));
     assert_non_null(g);
     double b[3] = {0.1, 1, 2.5};
-    kf_metric_t *h = kf_metrics_histogram(reg, "t_lat_seconds", "Latency.", "model", b, 3, err,
-                                          sizeof(err));
+    kf_metric_t *h =
+        kf_metrics_histogram(reg, "t_lat_seconds", "Latency.", "model", b, 3, err, sizeof(err));
     assert_non_null(h);
 
     kf_series_t *ok = kf_metric_series(c, (const char *[]){"mnist", "OK"});
@@ -52,22 +53,21 @@ static void test_render_exact(void **state) {
     kf_histogram_observe(hs, NAN); /* ignored */
 
     char *s = render(reg);
-    const char *want =
-        "# HELP t_jobs_total Jobs.\\nSecond \\\\ line\n"
-        "# TYPE t_jobs_total counter\n"
-        "t_jobs_total{model=\"mnist\",status=\"OK\"} 42\n"
-        "t_jobs_total{model=\"we\\\"ird\\\\na\\nme\",status=\"INTERNAL\"} 3\n"
-        "# HELP t_inflight In flight.\n"
-        "# TYPE t_inflight gauge\n"
-        "t_inflight 7.5\n"
-        "# HELP t_lat_seconds Latency.\n"
-        "# TYPE t_lat_seconds histogram\n"
-        "t_lat_seconds_bucket{model=\"mnist\",le=\"0.1\"} 2\n"
-        "t_lat_seconds_bucket{model=\"mnist\",le=\"1\"} 2\n"
-        "t_lat_seconds_bucket{model=\"mnist\",le=\"2.5\"} 3\n"
-        "t_lat_seconds_bucket{model=\"mnist\",le=\"+Inf\"} 4\n"
-        "t_lat_seconds_sum{model=\"mnist\"} 102.15\n"
-        "t_lat_seconds_count{model=\"mnist\"} 4\n";
+    const char *want = "# HELP t_jobs_total Jobs.\\nSecond \\\\ line\n"
+                       "# TYPE t_jobs_total counter\n"
+                       "t_jobs_total{model=\"mnist\",status=\"OK\"} 42\n"
+                       "t_jobs_total{model=\"we\\\"ird\\\\na\\nme\",status=\"INTERNAL\"} 3\n"
+                       "# HELP t_inflight In flight.\n"
+                       "# TYPE t_inflight gauge\n"
+                       "t_inflight 7.5\n"
+                       "# HELP t_lat_seconds Latency.\n"
+                       "# TYPE t_lat_seconds histogram\n"
+                       "t_lat_seconds_bucket{model=\"mnist\",le=\"0.1\"} 2\n"
+                       "t_lat_seconds_bucket{model=\"mnist\",le=\"1\"} 2\n"
+                       "t_lat_seconds_bucket{model=\"mnist\",le=\"2.5\"} 3\n"
+                       "t_lat_seconds_bucket{model=\"mnist\",le=\"+Inf\"} 4\n"
+                       "t_lat_seconds_sum{model=\"mnist\"} 102.15\n"
+                       "t_lat_seconds_count{model=\"mnist\"} 4\n";
     assert_string_equal(s, want);
     free(s);
     assert_int_equal(kf_counter_value(ok), 42);
@@ -131,8 +131,7 @@ static void test_register_errors(void **state) {
     assert_null(kf_metrics_histogram(reg, "h", "", NULL, bad, 2, err, sizeof(err)));
     assert_non_null(strstr(err, "bucket 1"));
     assert_null(kf_metrics_histogram(reg, "h", "", NULL, NULL, 0, err, sizeof(err)));
-    assert_null(kf_metrics_register(reg, KF_METRIC_GAUGE, "g", "", NULL, b, 2, err,
-                                    sizeof(err)));
+    assert_null(kf_metrics_register(reg, KF_METRIC_GAUGE, "g", "", NULL, b, 2, err, sizeof(err)));
     /* a counter may use "le"; names with colons are fine */
     assert_non_null(kf_metrics_counter(reg, "ns:ok_total", "", " le , b ", err, sizeof(err)));
     assert_null(kf_metrics_counter(reg, "ns:ok_total", "", NULL, err, sizeof(err)));
@@ -223,8 +222,7 @@ static void test_concurrent_exact(void **state) {
     assert_int_equal(pthread_create(&th[N], NULL, render_main, reg), 0);
     for (int i = 0; i <= N; i++)
         pthread_join(th[i], NULL);
-    assert_int_equal(kf_counter_value(kf_metric_series(c, (const char *[]){"shared"})),
-                     N * 20000);
+    assert_int_equal(kf_counter_value(kf_metric_series(c, (const char *[]){"shared"})), N * 20000);
     assert_int_equal(kf_counter_value(kf_metric_series(c, (const char *[]){"m0"})), 2 * 20000);
     assert_int_equal(kf_counter_value(kf_metric_series(c, (const char *[]){"m1"})), 2 * 20000);
     kf_series_t *hs = kf_metric_series(h, NULL);
@@ -305,8 +303,7 @@ static void test_rdstats_malformed(void **state) {
                          "{\"a\" 1}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         lags_t l = {0};
-        assert_int_equal(kf_rdstats_parse_lag(bad[i], strlen(bad[i]), collect, &l),
-                         KF_ERR_DECODE);
+        assert_int_equal(kf_rdstats_parse_lag(bad[i], strlen(bad[i]), collect, &l), KF_ERR_DECODE);
     }
     /* deep nesting is refused, not recursed into */
     size_t n = 100000;
@@ -441,8 +438,7 @@ static void test_worker_metrics_concurrent(void **state) {
         snprintf(line, sizeof(line),
                  "kinfer_jobs_total{model=\"m%d\",status=\"weird-status\"} %u\n", m, 3 * weird);
         assert_non_null(strstr(s, line));
-        snprintf(line, sizeof(line), "kinfer_jobs_total{model=\"m%d\",status=\"INTERNAL\"} 0\n",
-                 m);
+        snprintf(line, sizeof(line), "kinfer_jobs_total{model=\"m%d\",status=\"INTERNAL\"} 0\n", m);
         assert_non_null(strstr(s, line));
         snprintf(line, sizeof(line), "kinfer_batch_size_count{model=\"m%d\"} %u\n", m, 3 * all);
         assert_non_null(strstr(s, line));
@@ -497,10 +493,14 @@ static void test_collect_callbacks(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_render_exact),     cmocka_unit_test(test_special_values),
-        cmocka_unit_test(test_register_errors),  cmocka_unit_test(test_remove_revive),
-        cmocka_unit_test(test_concurrent_exact), cmocka_unit_test(test_rdstats_lag),
-        cmocka_unit_test(test_rdstats_malformed), cmocka_unit_test(test_worker_metrics),
+        cmocka_unit_test(test_render_exact),
+        cmocka_unit_test(test_special_values),
+        cmocka_unit_test(test_register_errors),
+        cmocka_unit_test(test_remove_revive),
+        cmocka_unit_test(test_concurrent_exact),
+        cmocka_unit_test(test_rdstats_lag),
+        cmocka_unit_test(test_rdstats_malformed),
+        cmocka_unit_test(test_worker_metrics),
         cmocka_unit_test(test_worker_metrics_concurrent),
         cmocka_unit_test(test_collect_callbacks),
     };

@@ -79,8 +79,7 @@ int refnpy_read(const char *path, refnpy_t *out, char *err, size_t errsz) {
             fail(err, errsz, path, "truncated header");
             goto out;
         }
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
-               (size_t)pre[11] << 24;
+        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
     } else {
         fail(err, errsz, path, "unknown .npy version");
         goto out;

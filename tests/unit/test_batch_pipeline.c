@@ -16,14 +16,12 @@
  *    with jobs still queued (what a hot swap or shutdown does);
  *  - the same on the synchronous path (pipeline off) and with the async
  *    path forced on the CPU backend. */
-/* cmocka.h needs these first */
-/* clang-format off */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-/* clang-format on */
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include <math.h>
 #include <pthread.h>

@@ -1,12 +1,10 @@
 /* kf_batch_rows_for_device: max batch from a device's free memory. */
-/* clang-format off: cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-/* clang-format on */
 
+#include <cmocka.h> /* after the headers it needs */
 
 #include "kf_batch_size.h"
 

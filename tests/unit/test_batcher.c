@@ -1,16 +1,17 @@
 /* Unit tests for kf_batcher with a fake compute step (below our API
  * boundary): batch closing on size, delay and preferred size, row copy and
  * output split, deadlines, oversize jobs, compute failure, drain on free. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "kf_batcher.h"
 
@@ -266,8 +267,7 @@ static void test_deadline_and_oversize(void **state) {
     assert_non_null(strstr(err, "9 rows"));
     assert_non_null(strstr(err, "max_batch 8"));
     job_init(&x->jobs[3], 0, 1);
-    assert_int_equal(kf_batcher_push(x->b, &x->jobs[3].job, err, sizeof(err)),
-                     KF_ERR_INVALID_ARG);
+    assert_int_equal(kf_batcher_push(x->b, &x->jobs[3].job, err, sizeof(err)), KF_ERR_INVALID_ARG);
     assert_true(wait_done(&x->s, 2, 10000));
     assert_int_equal(x->jobs[0].st, KF_ERR_TIMEOUT);
     assert_non_null(strstr(x->jobs[0].err, "deadline"));
@@ -368,10 +368,14 @@ static void test_max_batch_for(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_closes_at_max_batch), cmocka_unit_test(test_closes_after_delay),
-        cmocka_unit_test(test_jobs_that_do_not_fit), cmocka_unit_test(test_preferred_size),
-        cmocka_unit_test(test_deadline_and_oversize), cmocka_unit_test(test_compute_failure),
-        cmocka_unit_test(test_free_drains), cmocka_unit_test(test_max_batch_for),
+        cmocka_unit_test(test_closes_at_max_batch),
+        cmocka_unit_test(test_closes_after_delay),
+        cmocka_unit_test(test_jobs_that_do_not_fit),
+        cmocka_unit_test(test_preferred_size),
+        cmocka_unit_test(test_deadline_and_oversize),
+        cmocka_unit_test(test_compute_failure),
+        cmocka_unit_test(test_free_drains),
+        cmocka_unit_test(test_max_batch_for),
         cmocka_unit_test(test_push_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -395,10 +395,8 @@ static void test_conv_pool_fused(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pool_2d_grid),
-        cmocka_unit_test(test_pool_1d_3d_lp),
-        cmocka_unit_test(test_pool_known_values),
-        cmocka_unit_test(test_conv_threaded),
+        cmocka_unit_test(test_pool_2d_grid),      cmocka_unit_test(test_pool_1d_3d_lp),
+        cmocka_unit_test(test_pool_known_values), cmocka_unit_test(test_conv_threaded),
         cmocka_unit_test(test_conv_pool_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

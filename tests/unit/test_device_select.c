@@ -1,17 +1,15 @@
 /* ke_device_is_cpu: which device strings give CPU plans (and so CPU-only
  * load passes). "auto" follows the CUDA device count, which is 0 on a
  * machine without a GPU or driver and in builds without CUDA. */
-/* clang-format off: cmocka.h needs these first */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cmocka.h>
-/* clang-format on */
+#include <cmocka.h> /* after the headers it needs */
 
-#include "ke_backend.h"
 #include "engine.h"
+#include "ke_backend.h"
 
 static void test_explicit_devices(void **state) {
     (void)state;

@@ -4,8 +4,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "kf_models.h"
 
@@ -13,7 +14,9 @@ typedef struct {
     int destroyed;
 } payload_t;
 
-static void destroy(void *p) { ((payload_t *)p)->destroyed++; }
+static void destroy(void *p) {
+    ((payload_t *)p)->destroyed++;
+}
 
 static void test_lookup_and_swap(void **state) {
     (void)state;
@@ -45,7 +48,7 @@ static void test_lookup_and_swap(void **state) {
     kf_models_retain(a);
     kf_models_release(a);
     assert_int_equal(v1.destroyed, 0);
-    kf_models_release(a); /* last batch done */
+    kf_models_release(a);              /* last batch done */
     assert_int_equal(v1.destroyed, 0); /* deferred ... */
     assert_int_equal(kf_models_reap(r), 1);
     assert_int_equal(v1.destroyed, 1); /* ... until reaped */

@@ -1,13 +1,14 @@
 /* Unit tests for kf_offsets: out-of-order acks, collect/commit retry, drop,
  * restart on seek back, waiting for idle from another thread. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "kf_offsets.h"
 

@@ -2,20 +2,20 @@
  * path against its plain reference loop on shapes that hit each branch
  * (same shape, scalar, row broadcast, strided broadcast; 1x1 and im2col
  * convolutions with pads/strides/dilations/groups; batched MatMul). */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h> /* after the headers it needs */
 
 #include "ke_ops_kern.h"
 
 /* deterministic pseudo-random floats in [-1, 1) */
-static void fill(float *p, int64_t n, uint32_t seed)
-{
+static void fill(float *p, int64_t n, uint32_t seed) {
     uint32_t s = seed * 2654435761u + 1;
     for (int64_t i = 0; i < n; i++) {
         s = s * 1664525u + 1013904223u;
@@ -23,8 +23,7 @@ static void fill(float *p, int64_t n, uint32_t seed)
     }
 }
 
-static void assert_close(const float *a, const float *b, int64_t n, float rtol, float atol)
-{
+static void assert_close(const float *a, const float *b, int64_t n, float rtol, float atol) {
     for (int64_t i = 0; i < n; i++) {
         float d = fabsf(a[i] - b[i]);
         if (!(d <= atol + rtol * fabsf(b[i]))) {
@@ -34,16 +33,14 @@ static void assert_close(const float *a, const float *b, int64_t n, float rtol, 
     }
 }
 
-static int64_t numel(int r, const int64_t *s)
-{
+static int64_t numel(int r, const int64_t *s) {
     int64_t n = 1;
     for (int i = 0; i < r; i++)
         n *= s[i];
     return n;
 }
 
-static void check_binary(int ra, const int64_t *sa, int rb, const int64_t *sb)
-{
+static void check_binary(int ra, const int64_t *sa, int rb, const int64_t *sb) {
     int ry;
     int64_t sy[KE_KERN_MAX_RANK];
     assert_int_equal(ke_bcast_shape(ra, sa, rb, sb, &ry, sy), 0);
@@ -87,8 +84,7 @@ static void check_binary(int ra, const int64_t *sa, int rb, const int64_t *sb)
     free(a), free(b), free(y1), free(y2);
 }
 
-static void test_binary_broadcast(void **st)
-{
+static void test_binary_broadcast(void **st) {
     (void)st;
     const int64_t s234[] = {2, 3, 4}, s4[] = {4}, s1[] = {1}, s31[] = {3, 1}, s214[] = {2, 1, 4};
     const int64_t s5617[] = {5, 6, 1, 7}, s67[] = {6, 1}, s17[] = {1, 7};
@@ -102,8 +98,7 @@ static void test_binary_broadcast(void **st)
     check_binary(2, s17, 2, s67); /* both sides broadcast */
 }
 
-static void test_binary_int_and_compare(void **st)
-{
+static void test_binary_int_and_compare(void **st) {
     (void)st;
     const int64_t sa[] = {2, 3}, sb[] = {3};
     int64_t a[6] = {-7, 7, 9, -9, 4, 0}, b[3] = {2, -2, 3}, y[6];
@@ -125,8 +120,7 @@ static void test_binary_int_and_compare(void **st)
     assert_int_equal(ke_binary(KE_BIN_AND, KE_K_I64, &bc, a, b, c), -1); /* bool only */
 }
 
-static void test_unary_vs_ref(void **st)
-{
+static void test_unary_vs_ref(void **st) {
     (void)st;
     float x[257], y[257];
     fill(x, 257, 3);
@@ -153,11 +147,12 @@ static void test_unary_vs_ref(void **st)
 }
 
 static void check_gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t cm, int64_t cn,
-                       ke_unop_t act)
-{
-    float *A = malloc(sizeof(float) * (size_t)(M * K)), *B = malloc(sizeof(float) * (size_t)(K * N));
+                       ke_unop_t act) {
+    float *A = malloc(sizeof(float) * (size_t)(M * K)),
+          *B = malloc(sizeof(float) * (size_t)(K * N));
     float *C = malloc(sizeof(float) * (size_t)(cm * cn));
-    float *Y1 = malloc(sizeof(float) * (size_t)(M * N)), *Y2 = malloc(sizeof(float) * (size_t)(M * N));
+    float *Y1 = malloc(sizeof(float) * (size_t)(M * N)),
+          *Y2 = malloc(sizeof(float) * (size_t)(M * N));
     fill(A, M * K, 4);
     fill(B, K * N, 5);
     fill(C, cm * cn, 6);
@@ -168,8 +163,7 @@ static void check_gemm(int ta, int tb, int64_t M, int64_t N, int64_t K, int64_t 
     free(A), free(B), free(C), free(Y1), free(Y2);
 }
 
-static void test_gemm(void **st)
-{
+static void test_gemm(void **st) {
     (void)st;
     check_gemm(0, 0, 7, 5, 3, 1, 5, KE_UN_NONE);
     check_gemm(1, 0, 7, 5, 3, 7, 5, KE_UN_RELU);
@@ -178,8 +172,7 @@ static void test_gemm(void **st)
     check_gemm(0, 0, 64, 128, 784, 1, 128, KE_UN_LEAKY_RELU);
 }
 
-static void test_matmul_batched(void **st)
-{
+static void test_matmul_batched(void **st) {
     (void)st;
     /* A [2,3,4,5] @ B [3,5,6] -> [2,3,4,6], B broadcast over dim 0 */
     const int64_t sa[] = {2, 3, 4, 5}, sb[] = {3, 5, 6};
@@ -210,8 +203,7 @@ static void test_matmul_batched(void **st)
 
 static void check_conv(int nd, int64_t n, int64_t c, int64_t m, int64_t group, const int64_t *in,
                        const int64_t *k, const int64_t *stride, const int64_t *dil,
-                       const int64_t *pb, const int64_t *pe)
-{
+                       const int64_t *pb, const int64_t *pe) {
     ke_conv_geom_t g = {.nd = nd, .n = n, .c = c, .m = m, .group = group};
     int64_t isz = 1, osz = 1, ksz = 1;
     for (int i = 0; i < nd; i++) {
@@ -241,20 +233,19 @@ static void check_conv(int nd, int64_t n, int64_t c, int64_t m, int64_t group, c
     free(X), free(W), free(B), free(Y1), free(Y2), free(scratch);
 }
 
-static void test_conv(void **st)
-{
+static void test_conv(void **st) {
     (void)st;
     const int64_t one[3] = {1, 1, 1}, two[3] = {2, 2, 2}, zero[3] = {0, 0, 0};
     const int64_t in28[2] = {28, 28}, k5[2] = {5, 5}, k3[2] = {3, 3}, k1[2] = {1, 1};
     const int64_t in9x7[2] = {9, 7}, p12[2] = {1, 2}, k23[2] = {2, 3};
-    check_conv(2, 2, 1, 8, 1, in28, k5, one, one, two, two);       /* MNIST-like, padded */
-    check_conv(2, 1, 6, 4, 1, in9x7, k1, one, one, zero, zero);    /* 1x1: no im2col */
-    check_conv(2, 2, 6, 4, 2, in9x7, k3, two, one, p12, one);      /* groups, stride, asym pads */
-    check_conv(2, 1, 4, 4, 4, in9x7, k23, one, two, one, one);     /* depthwise, dilation */
+    check_conv(2, 2, 1, 8, 1, in28, k5, one, one, two, two);    /* MNIST-like, padded */
+    check_conv(2, 1, 6, 4, 1, in9x7, k1, one, one, zero, zero); /* 1x1: no im2col */
+    check_conv(2, 2, 6, 4, 2, in9x7, k3, two, one, p12, one);   /* groups, stride, asym pads */
+    check_conv(2, 1, 4, 4, 4, in9x7, k23, one, two, one, one);  /* depthwise, dilation */
     const int64_t in1[1] = {17}, kk[1] = {4}, s3[1] = {3};
-    check_conv(1, 3, 2, 3, 1, in1, kk, s3, one, one, zero);        /* 1-D */
+    check_conv(1, 3, 2, 3, 1, in1, kk, s3, one, one, zero); /* 1-D */
     const int64_t in3[3] = {4, 5, 6}, k3d[3] = {2, 2, 3};
-    check_conv(3, 1, 2, 2, 1, in3, k3d, one, one, one, zero);      /* 3-D */
+    check_conv(3, 1, 2, 2, 1, in3, k3d, one, one, one, zero); /* 3-D */
     int64_t pb = 0, pe = 0;
     assert_int_equal(ke_conv_auto_pad("SAME_UPPER", 7, 4, 2, 1, &pb, &pe), 0);
     assert_int_equal(pb, 1);
@@ -264,8 +255,7 @@ static void test_conv(void **st)
     assert_int_equal(ke_conv_auto_pad("BOGUS", 7, 4, 2, 1, &pb, &pe), -1);
 }
 
-static void test_pool(void **st)
-{
+static void test_pool(void **st) {
     (void)st;
     /* 1x1x4x4 ramp, 2x2 stride 2 */
     float X[16], Y[4];
@@ -301,8 +291,7 @@ static void test_pool(void **st)
     assert_int_equal(ke_conv_out_dim(5, 2, 2, 1, 0, 0, 0), 2);
 }
 
-static void test_softmax_layernorm(void **st)
-{
+static void test_softmax_layernorm(void **st) {
     (void)st;
     float X[3 * 5 * 2], Y[30], L[30];
     fill(X, 30, 13);
@@ -350,8 +339,7 @@ static void test_softmax_layernorm(void **st)
     }
 }
 
-static void test_reduce_and_argmax(void **st)
-{
+static void test_reduce_and_argmax(void **st) {
     (void)st;
     const int64_t s[3] = {3, 4, 5};
     float X[60], Y[20];
@@ -389,8 +377,7 @@ static void test_reduce_and_argmax(void **st)
     assert_int_equal(I[1], 2);
 }
 
-static void test_movement(void **st)
-{
+static void test_movement(void **st) {
     (void)st;
     const int64_t s[3] = {2, 3, 4}, perm[3] = {2, 0, 1};
     float X[24], Y[24];
@@ -425,14 +412,18 @@ static void test_movement(void **st)
     assert_int_equal(ke_bcast_init(&bc, 3, s, 1, rin, in), -1);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_binary_broadcast),  cmocka_unit_test(test_binary_int_and_compare),
-        cmocka_unit_test(test_unary_vs_ref),      cmocka_unit_test(test_gemm),
-        cmocka_unit_test(test_matmul_batched),    cmocka_unit_test(test_conv),
-        cmocka_unit_test(test_pool),              cmocka_unit_test(test_softmax_layernorm),
-        cmocka_unit_test(test_reduce_and_argmax), cmocka_unit_test(test_movement),
+        cmocka_unit_test(test_binary_broadcast),
+        cmocka_unit_test(test_binary_int_and_compare),
+        cmocka_unit_test(test_unary_vs_ref),
+        cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_matmul_batched),
+        cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_softmax_layernorm),
+        cmocka_unit_test(test_reduce_and_argmax),
+        cmocka_unit_test(test_movement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

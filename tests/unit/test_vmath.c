@@ -195,11 +195,8 @@ static void test_sigmoid(void **s) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exp),
-        cmocka_unit_test(test_exp_ftz),
-        cmocka_unit_test(test_erf),
-        cmocka_unit_test(test_tanh),
-        cmocka_unit_test(test_sigmoid),
+        cmocka_unit_test(test_exp),  cmocka_unit_test(test_exp_ftz), cmocka_unit_test(test_erf),
+        cmocka_unit_test(test_tanh), cmocka_unit_test(test_sigmoid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

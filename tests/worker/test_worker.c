@@ -51,7 +51,9 @@ static int MAXROWS = 8;
 static int OVERSIZE;
 /* exactly-once scenarios: 1 = clean, 2 = Produce errors injected (aborts) */
 static int EOS;
-static int job_rows(int i) { return OVERSIZE && i % 25 == 3 ? BIGROWS : 1 + i % MAXROWS; }
+static int job_rows(int i) {
+    return OVERSIZE && i % 25 == 3 ? BIGROWS : 1 + i % MAXROWS;
+}
 
 enum { K_GOOD = -1, K_GARBAGE, K_TRUNC, K_DTYPE, K_SHAPE, K_MODEL, K_DEADLINE, K_ROWS, K_N };
 
@@ -213,8 +215,7 @@ static kf_worker_t *start_worker(const char *bs, const char *group) {
     char err[512];
     kf_worker_t *w = kf_worker_new(&p, err, sizeof(err));
     WK_CHECK(w != NULL, "%s", err);
-    WK_CHECK(kf_worker_load_model(w, "m", "1", g_model_path, err, sizeof(err)) == KF_OK,
-             "%s", err);
+    WK_CHECK(kf_worker_load_model(w, "m", "1", g_model_path, err, sizeof(err)) == KF_OK, "%s", err);
     WK_CHECK(kf_worker_start(w, err, sizeof(err)) == KF_OK, "%s", err);
     return w;
 }
@@ -282,8 +283,8 @@ static int run(int n, int poison) {
            (unsigned long long)s.consumed, (unsigned long long)s.results[KF_RESULT_OK],
            (unsigned long long)s.results[KF_RESULT_INVALID_INPUT],
            (unsigned long long)s.results[KF_RESULT_MODEL_NOT_FOUND],
-           (unsigned long long)s.results[KF_RESULT_DEADLINE_EXCEEDED],
-           (unsigned long long)s.dlq, (unsigned long long)s.batches,
+           (unsigned long long)s.results[KF_RESULT_DEADLINE_EXCEEDED], (unsigned long long)s.dlq,
+           (unsigned long long)s.batches,
            s.batches ? (double)s.batch_rows / (double)s.batches : 0.0);
 
     answers_t a;
@@ -413,8 +414,7 @@ int main(int argc, char **argv) {
         FEAT = 16;
         OUTW = 16;
         OUTNAME = "output";
-        snprintf(g_model_path, sizeof(g_model_path), "%s/models/identity16.onnx",
-                 src ? src : ".");
+        snprintf(g_model_path, sizeof(g_model_path), "%s/models/identity16.onnx", src ? src : ".");
         return engine_lacks_ops() ? 77 : run(5000, 0);
     }
     snprintf(g_model_path, sizeof(g_model_path), "%s/models/mnist_mlp.onnx", src ? src : ".");

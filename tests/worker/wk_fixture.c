@@ -50,13 +50,13 @@ rd_kafka_t *wk_producer(const char *bootstrap) {
     return p;
 }
 
-void wk_produce(rd_kafka_t *p, const char *topic, int32_t partition, const void *key,
-                size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs) {
+void wk_produce(rd_kafka_t *p, const char *topic, int32_t partition, const void *key, size_t klen,
+                const void *val, size_t vlen, rd_kafka_headers_t *hdrs) {
     for (;;) {
         rd_kafka_resp_err_t e = rd_kafka_producev(
-            p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
-            RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
+            p, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key, klen),
+            RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rd_kafka_poll(p, 10);
             continue;
@@ -92,7 +92,8 @@ size_t wk_read_all(const char *bootstrap, const char *topic, int partitions, siz
     size_t n = 0;
     int64_t end = wk_now_ms() + timeout_ms, last = wk_now_ms();
     /* read to the end of every partition once at least `want` arrived */
-    while (wk_now_ms() < end && wk_now_ms() - last < idle_ms && !(n >= want && eofs >= partitions)) {
+    while (wk_now_ms() < end && wk_now_ms() - last < idle_ms &&
+           !(n >= want && eofs >= partitions)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
         if (!m)
             continue;

@@ -25,15 +25,16 @@ void wk_topic(wk_cluster_t *c, const char *topic, int partitions);
 rd_kafka_t *wk_producer(const char *bootstrap);
 
 /* Produces one record (copy), retrying while the queue is full. */
-void wk_produce(rd_kafka_t *p, const char *topic, int32_t partition, const void *key,
-                size_t klen, const void *val, size_t vlen, rd_kafka_headers_t *hdrs);
+void wk_produce(rd_kafka_t *p, const char *topic, int32_t partition, const void *key, size_t klen,
+                const void *val, size_t vlen, rd_kafka_headers_t *hdrs);
 
 /* Flushes, failing the test if anything is left after 30 s. */
 void wk_flush(rd_kafka_t *p);
 
 /* Reads every record of `topic` (all `partitions`) from the beginning until
  * at least `want` records arrived and every partition reached its end, or
- * timeout_ms passed, or nothing new came for idle_ms. Calls fn for each record. Returns the number read. */
+ * timeout_ms passed, or nothing new came for idle_ms. Calls fn for each record. Returns the number
+ * read. */
 typedef void (*wk_record_fn)(void *opaque, const rd_kafka_message_t *m);
 size_t wk_read_all(const char *bootstrap, const char *topic, int partitions, size_t want,
                    int timeout_ms, int idle_ms, wk_record_fn fn, void *opaque);
@@ -51,14 +52,14 @@ int64_t wk_now_ms(void);
 void wk_sleep_ms(int ms);
 
 /* Prints "FAIL: ..." and exits 1 when cond is false. */
-#define WK_CHECK(cond, ...)                                                    \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);    \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fprintf(stderr, "\n");                                             \
-            exit(1);                                                           \
-        }                                                                      \
+#define WK_CHECK(cond, ...)                                                                        \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                        \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 #endif

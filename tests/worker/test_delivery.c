@@ -106,7 +106,8 @@ static void *echo_stage(void *arg) {
 static const char *const g_topics[] = {IN, NULL};
 
 /* eager: scenario "rebalance" uses the range assignor, "rebalance_coop"
- * the consumer's default cooperative-sticky (it used to abort at close with
+ * (run by hand, not in ctest: see CMakeLists.txt) the consumer's default
+ * cooperative-sticky (it used to abort at close with
  * librdkafka 2.0.2, assertion `assignor_state': a member stopped while
  * joining, see test_consumer_close.c). With either, the mock coordinator
  * refuses commits during the whole rebalance (REBALANCE_IN_PROGRESS; a

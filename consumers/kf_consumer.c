@@ -315,6 +315,7 @@ static int await_assignor_state(kf_consumer_t *c, int bound_ms) {
 
 static void *poll_main(void *arg) {
     kf_consumer_t *c = arg;
+    pthread_setname_np(pthread_self(), "kf-consumer");
     int64_t next_commit = mono_ms() + c->p.commit_interval_ms;
     while (!atomic_load(&c->stop)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);

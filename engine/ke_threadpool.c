@@ -108,6 +108,7 @@ static void *worker_main(void *p) {
     worker_arg_t wa = *(worker_arg_t *)p;
     free(p);
     ke_threadpool_t *tp = wa.tp;
+    pthread_setname_np(pthread_self(), "ke-pool");
     uint32_t seen = 0; /* generation 0 is "no job yet" */
     for (;;) {
         const int64_t until = now_ns() + KE_TP_SPIN_NS;

@@ -210,6 +210,7 @@ static void run_retries(kf_result_producer_t *rp) {
 
 static void *poll_main(void *arg) {
     kf_result_producer_t *rp = arg;
+    pthread_setname_np(pthread_self(), "kf-delivery");
     while (!atomic_load(&rp->stop)) {
         rd_kafka_poll(rp->rk, 20);
         run_retries(rp);

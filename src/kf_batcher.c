@@ -283,6 +283,7 @@ static void loop_async(kf_batcher_t *b) {
 
 static void *engine_main(void *arg) {
     kf_batcher_t *b = arg;
+    pthread_setname_np(pthread_self(), "kf-engine"); /* top -H, perf --comm */
     if (b->c.submit && b->c.wait)
         loop_async(b);
     else

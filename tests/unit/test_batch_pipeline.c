@@ -32,6 +32,7 @@
 
 #include "ke_fake_device.h"
 #include "kf_worker_model.h"
+#include "kt_wait.h"
 
 #define NJOBS 240
 #define MAXB 8
@@ -96,25 +97,8 @@ static ke_backend_t *fake_hook(void *user) {
     return fake_dev_new(user);
 }
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int wait_done(sink_t *s, int n, int timeout_ms) {
-    int64_t end = now_ms() + timeout_ms;
-    struct timespec ts = {0, 1000000};
-    for (;;) {
-        pthread_mutex_lock(&s->mu);
-        int d = s->ndone;
-        pthread_mutex_unlock(&s->mu);
-        if (d >= n)
-            return 1;
-        if (now_ms() > end)
-            return 0;
-        nanosleep(&ts, NULL);
-    }
+    return kt_wait_count(&s->mu, &s->ndone, n, timeout_ms);
 }
 
 /* Jobs with rows 1..MAXB from a fixed LCG; the ones listed poisoned or

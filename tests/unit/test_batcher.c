@@ -14,6 +14,7 @@
 #include <cmocka.h> /* after the headers it needs */
 
 #include "kf_batcher.h"
+#include "kt_wait.h"
 
 #define COLS 3
 #define MAXJ 64
@@ -127,25 +128,8 @@ static kf_batch_compute_t fake_compute(fake_t *f) {
     return c;
 }
 
-static int64_t now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int wait_done(sink_t *s, int n, int timeout_ms) {
-    int64_t end = now_ms() + timeout_ms;
-    struct timespec ts = {0, 1000000};
-    for (;;) {
-        pthread_mutex_lock(&s->mu);
-        int d = s->ndone;
-        pthread_mutex_unlock(&s->mu);
-        if (d >= n)
-            return 1;
-        if (now_ms() > end)
-            return 0;
-        nanosleep(&ts, NULL);
-    }
+    return kt_wait_count(&s->mu, &s->ndone, n, timeout_ms);
 }
 
 typedef struct {
@@ -211,12 +195,12 @@ static void test_closes_at_max_batch(void **state) {
 static void test_closes_after_delay(void **state) {
     (void)state;
     fx_t *x = fx_new(64, 30, NULL);
-    int64_t t0 = now_ms();
+    int64_t t0 = kt_now_ms();
     push_ok(x, 0, 2);
     push_ok(x, 1, 3);
     push_ok(x, 2, 1);
     assert_true(wait_done(&x->s, 3, 10000));
-    assert_true(now_ms() - t0 >= 25);
+    assert_true(kt_now_ms() - t0 >= 25);
     assert_int_equal(x->f.runs, 1);
     assert_int_equal(x->f.run_rows[0], 6);
     for (int i = 0; i < 3; i++) {

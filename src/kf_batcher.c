@@ -133,7 +133,7 @@ static void answer_late(kf_batcher_t *b, batch_t *bt) {
         return;
     char msg[200];
     snprintf(msg, sizeof(msg), "%s: deadline exceeded before the job ran", b->name);
-    kf_batch_info_t li = {0, 0, 0, 0, 0};
+    kf_batch_info_t li = {0, 0, 0, 0, 0, 0};
     fail_all(b, bt->late, KF_ERR_TIMEOUT, msg, &li);
     bt->late = NULL;
 }
@@ -158,8 +158,8 @@ static kf_status_t fill(kf_batcher_t *b, const batch_t *bt, char *err, size_t er
  * job gets its own rows of out. */
 static void deliver(kf_batcher_t *b, batch_t *bt, kf_status_t st, const void *const *out,
                     const char *err) {
-    kf_batch_info_t info = {bt->rows, bt->njobs, 0, 0, 0};
-    info.compute_us = mono_us() - bt->start_us;
+    kf_batch_info_t info = {bt->rows, bt->njobs, 0, 0, 0, mono_us()};
+    info.compute_us = info.ended_us - bt->start_us;
     kf_batch_job_t *jobs = bt->run;
     bt->run = NULL;
     pthread_mutex_lock(&b->mu);

@@ -87,6 +87,8 @@ typedef struct kf_batch_info {
     int64_t compute_us; /* copy + run of the batch (async compute: batch start ->
                          * its wait returned, so it includes the time it waited
                          * behind the batch in flight before it) */
+    int64_t ended_us;   /* CLOCK_MONOTONIC µs at which the batch's compute ended
+                         * and its hand-back began (0: did not run) */
 } kf_batch_info_t;
 
 /* Hands a job back. status KF_OK: out[i] points to the job's rows *

@@ -201,11 +201,19 @@ void kf_worker_job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, cons
         r.error = err;
     }
     send_encoded(w, &mv->enc, &r, j->msg, out_topic(w, j->req), 1);
-    int64_t lat = kf_worker_mono_us() - j->t0_us;
+    int64_t now = kf_worker_mono_us(), lat = now - j->t0_us;
     kf_wmetrics_job(w->p.metrics, mv->name, kf_result_status_name(r.status),
                     status == KF_OK ? r.queue_us : -1, status == KF_OK ? r.compute_us : -1, lat);
-    if (w->p.on_job && status == KF_OK)
-        w->p.on_job(w->p.on_job_user, r.queue_us, r.compute_us, lat);
+    if (w->p.on_job && status == KF_OK) {
+        kf_worker_job_info_t ji = {lat,
+                                   r.queue_us,
+                                   r.compute_us,
+                                   now - info->ended_us,
+                                   info->batch_rows,
+                                   info->batch_jobs,
+                                   info->job_index};
+        w->p.on_job(w->p.on_job_user, &ji);
+    }
     job_free(j);
 }
 

@@ -41,13 +41,20 @@ typedef kf_status_t (*kf_worker_resolve_fn)(void *user, const char *name, const 
                                             char *path, size_t path_size, char *err,
                                             size_t err_size);
 
+/* What the per-job observer is told, in microseconds. */
+typedef struct kf_worker_job_info {
+    int64_t latency_us;  /* inside the worker: consumed -> result handed to the producer */
+    int64_t queue_us;    /* queued -> its batch started */
+    int64_t compute_us;  /* its batch's copy + run */
+    int64_t handback_us; /* its batch's compute ended -> this job's result handed over;
+                          * for the batch's last job, the batch's whole hand-back */
+    size_t batch_rows, batch_jobs, job_index;
+} kf_worker_job_info_t;
+
 /* Optional per-job observer: called on an engine thread once per job that
- * ran in a batch, with its queue wait, its batch's compute time and its
- * latency inside the worker (consumed -> result handed to the producer),
- * all in microseconds. Must be quick and thread-safe (one engine thread per
- * model version). */
-typedef void (*kf_worker_job_fn)(void *user, int64_t queue_us, int64_t compute_us,
-                                 int64_t latency_us);
+ * ran in a batch, after its result was handed to the producer. Must be quick
+ * and thread-safe (one engine thread per model version). */
+typedef void (*kf_worker_job_fn)(void *user, const kf_worker_job_info_t *job);
 
 typedef struct kf_worker_params {
     const char *bootstrap;          /* required */

@@ -19,7 +19,8 @@ struct kf_wsplit {
     kf_status_t status;         /* first failure wins */
     char err[300];
     kf_batch_info_t info; /* batch_rows = largest batch, queue_us = first
-                           * chunk's, compute_us = sum over chunks */
+                           * chunk's, compute_us = sum over chunks, the
+                           * rest from the last chunk's batch */
 };
 
 void kf_wsplit_free(kf_wsplit_t *sp) {
@@ -51,6 +52,9 @@ void kf_wsplit_chunk_done(kf_worker_t *w, kf_wjob_t *j, kf_batch_job_t *chunk, k
     if (info->batch_rows > sp->info.batch_rows)
         sp->info.batch_rows = info->batch_rows;
     sp->info.compute_us += info->compute_us;
+    sp->info.ended_us = info->ended_us; /* the last chunk's batch is the one handing back */
+    sp->info.batch_jobs = info->batch_jobs;
+    sp->info.job_index = info->job_index;
     if (--sp->left > 0)
         return;
     kf_worker_job_result(w, j, sp->status,

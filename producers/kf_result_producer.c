@@ -30,6 +30,8 @@ typedef struct retry {
     rec_t *rec;
 } retry_t;
 
+#define RP_MAX_TOPICS 16 /* cached topic handles; later topics go by name */
+
 struct kf_result_producer {
     rd_kafka_t *rk;
     kf_result_producer_params_t p;
@@ -37,9 +39,20 @@ struct kf_result_producer {
     pthread_t th;
     atomic_int stop;
     atomic_long outstanding; /* records not yet finally delivered */
-    pthread_mutex_t mu;      /* guards retries and stats */
+    pthread_mutex_t mu;      /* guards retries, st and topic inserts */
     retry_t *retries;
-    kf_result_producer_stats_t st;
+    kf_result_producer_stats_t st; /* sent/delivered/dlq_delivered live in n_* */
+    /* per-record counters, lock-free: the sending threads and the poll
+     * thread update them for every record */
+    atomic_uint_fast64_t n_sent, n_delivered, n_dlq_delivered;
+    /* topic handles by name, so a send skips librdkafka's lookup by name:
+     * entries [0, n_topics) are never changed once published; inserts
+     * under mu */
+    struct {
+        char *name;
+        rd_kafka_topic_t *rkt;
+    } topics[RP_MAX_TOPICS];
+    atomic_int n_topics;
     int txn;                 /* transactional */
     atomic_int txn_broken;   /* a record of the open transaction failed */
     atomic_long txn_records; /* records produced in the open transaction */
@@ -107,11 +120,9 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
             rd_kafka_message_headers(m, &h);
             rp->p.on_delivered(rp->p.opaque, &o, rec ? rec->is_dlq : 0, h);
         }
-        pthread_mutex_lock(&rp->mu);
-        rp->st.delivered++;
+        atomic_fetch_add_explicit(&rp->n_delivered, 1, memory_order_relaxed);
         if (rec && rec->is_dlq)
-            rp->st.dlq_delivered++;
-        pthread_mutex_unlock(&rp->mu);
+            atomic_fetch_add_explicit(&rp->n_dlq_delivered, 1, memory_order_relaxed);
         free(rec);
         atomic_fetch_sub(&rp->outstanding, 1);
         return;
@@ -322,6 +333,10 @@ void kf_result_producer_free(kf_result_producer_t *rp) {
     /* purge what is left so its delivery reports (and recs) are served */
     rd_kafka_purge(rp->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_flush(rp->rk, 1000);
+    for (int i = 0; i < atomic_load(&rp->n_topics); i++) {
+        rd_kafka_topic_destroy(rp->topics[i].rkt);
+        free(rp->topics[i].name);
+    }
     rd_kafka_destroy(rp->rk);
     while (rp->retries) {
         retry_t *r = rp->retries;
@@ -346,15 +361,48 @@ static rec_t *rec_new(const kf_origin_t *o, int is_dlq) {
     return r;
 }
 
+/* The cached handle of `topic`, created on first use; NULL once the cache
+ * is full (the caller then names the topic). */
+static rd_kafka_topic_t *topic_handle(kf_result_producer_t *rp, const char *topic) {
+    int n = atomic_load_explicit(&rp->n_topics, memory_order_acquire);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(rp->topics[i].name, topic))
+            return rp->topics[i].rkt;
+    rd_kafka_topic_t *rkt = NULL;
+    pthread_mutex_lock(&rp->mu);
+    n = atomic_load_explicit(&rp->n_topics, memory_order_relaxed);
+    for (int i = 0; i < n && !rkt; i++) /* another thread may have added it */
+        if (!strcmp(rp->topics[i].name, topic))
+            rkt = rp->topics[i].rkt;
+    if (!rkt && n < RP_MAX_TOPICS) {
+        char *name = strdup(topic);
+        rkt = name ? rd_kafka_topic_new(rp->rk, topic, NULL) : NULL;
+        if (rkt) {
+            rp->topics[n].name = name;
+            rp->topics[n].rkt = rkt;
+            atomic_store_explicit(&rp->n_topics, n + 1, memory_order_release);
+        } else {
+            free(name);
+        }
+    }
+    pthread_mutex_unlock(&rp->mu);
+    return rkt;
+}
+
 static kf_status_t produce(kf_result_producer_t *rp, const char *topic, const void *key,
                            size_t key_len, const void *value, size_t value_len,
                            rd_kafka_headers_t *h, rec_t *rec) {
     atomic_fetch_add(&rp->outstanding, 1);
+    rd_kafka_topic_t *rkt = topic_handle(rp, topic);
     rd_kafka_resp_err_t e =
-        rd_kafka_producev(rp->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
-                          RD_KAFKA_V_VALUE((void *)value, value_len),
-                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
-                          RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END);
+        rkt ? rd_kafka_producev(rp->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key, key_len),
+                                RD_KAFKA_V_VALUE((void *)value, value_len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
+                                RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END)
+            : rd_kafka_producev(rp->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+                                RD_KAFKA_V_VALUE((void *)value, value_len),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
+                                RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END);
     if (e) {
         atomic_fetch_sub(&rp->outstanding, 1);
         if (rp->txn)
@@ -366,9 +414,7 @@ static kf_status_t produce(kf_result_producer_t *rp, const char *topic, const vo
         return KF_ERR_KAFKA;
     }
     atomic_fetch_add(&rp->txn_records, 1);
-    pthread_mutex_lock(&rp->mu);
-    rp->st.sent++;
-    pthread_mutex_unlock(&rp->mu);
+    atomic_fetch_add_explicit(&rp->n_sent, 1, memory_order_relaxed);
     return KF_OK;
 }
 
@@ -448,6 +494,9 @@ kf_result_producer_stats_t kf_result_producer_stats(kf_result_producer_t *rp) {
     pthread_mutex_lock(&rp->mu);
     s = rp->st;
     pthread_mutex_unlock(&rp->mu);
+    s.sent = atomic_load(&rp->n_sent);
+    s.delivered = atomic_load(&rp->n_delivered);
+    s.dlq_delivered = atomic_load(&rp->n_dlq_delivered);
     return s;
 }
 

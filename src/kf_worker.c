@@ -214,7 +214,23 @@ void kf_worker_job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, cons
                                    info->job_index};
         w->p.on_job(w->p.on_job_user, &ji);
     }
-    job_free(j);
+    /* freed after the batch's last result: a job's result then waits only
+     * for the encode and produce of those before it, not for their frees
+     * (a message, a request and a job allocated on the consumer thread) */
+    j->next_free = mv->freeq;
+    mv->freeq = j;
+}
+
+/* Frees the answered jobs of mv's last batch. mv may be destroyed by the
+ * last free (it releases the model reference): not touched after. */
+static void free_answered(kf_mv_t *mv) {
+    kf_wjob_t *j = mv->freeq;
+    mv->freeq = NULL;
+    while (j) {
+        kf_wjob_t *nx = j->next_free;
+        job_free(j);
+        j = nx;
+    }
 }
 
 /* Engine thread: one job (or chunk of a split job) of a finished (or
@@ -232,6 +248,9 @@ static void on_job_done(void *opaque, kf_batch_job_t *bj, kf_status_t status,
         kf_wsplit_chunk_done(w, j, bj, status, out, info, err);
     else
         kf_worker_job_result(w, j, status, out, info, err);
+    /* a batch's last job, or a job answered outside a batch (late) */
+    if (info->batch_jobs == 0 || info->job_index + 1 >= info->batch_jobs)
+        free_answered(mv);
 }
 
 /* ---- consumer thread --------------------------------------------------------- */

@@ -22,11 +22,12 @@ typedef struct kf_wsplit kf_wsplit_t; /* kf_worker_chunks.h */
 /* One job between the consumer thread and its result. */
 typedef struct kf_wjob {
     kf_batch_job_t bj;
-    rd_kafka_message_t *msg; /* owned; tensor data points into it */
-    kf_request_t *req;       /* owned */
-    kf_model_ref_t *ref;     /* holds the model version */
-    int64_t t0_us;           /* consumed at (monotonic), for e2e latency */
-    kf_wsplit_t *split;      /* owned; set when the job has more rows than max_batch */
+    rd_kafka_message_t *msg;   /* owned; tensor data points into it */
+    kf_request_t *req;         /* owned */
+    kf_model_ref_t *ref;       /* holds the model version */
+    int64_t t0_us;             /* consumed at (monotonic), for e2e latency */
+    kf_wsplit_t *split;        /* owned; set when the job has more rows than max_batch */
+    struct kf_wjob *next_free; /* in its model version's freeq once answered */
 } kf_wjob_t;
 
 struct kf_worker {
@@ -52,9 +53,9 @@ struct kf_worker {
 /* Monotonic clock in microseconds. Any thread. */
 int64_t kf_worker_mono_us(void);
 
-/* Engine thread: produces the result of job j (all of its rows) and frees
- * j. out: one buffer of j->bj.rows rows per model output (borrowed), NULL
- * when status is not KF_OK; err: the failure text (borrowed). */
+/* Engine thread: produces the result of job j (all of its rows) and queues
+ * j to be freed once its batch is handed back (on_job_done). out: one buffer of j->bj.rows rows per
+ * model output (borrowed), NULL when status is not KF_OK; err: the failure text (borrowed). */
 void kf_worker_job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, const void *const *out,
                           const kf_batch_info_t *info, const char *err);
 

@@ -39,6 +39,8 @@ typedef struct kf_mv {
     kf_batcher_t *batcher;
     int pipelined;      /* the batcher keeps one batch in flight (submit/wait) */
     kf_buf_t enc;       /* result encoding buffer, engine thread only */
+    void *freeq;        /* engine thread only: answered jobs (kf_wjob_t) freed
+                         * when their batch is all handed back */
     void *owner;        /* the worker */
     struct kf_mv *next; /* worker's list of live payloads */
 } kf_mv_t;

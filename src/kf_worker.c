@@ -317,6 +317,11 @@ static void on_msg(void *opaque, rd_kafka_message_t *m) {
     kf_worker_t *w = opaque;
     int64_t t0_us = kf_worker_mono_us();
     atomic_fetch_add_explicit(&w->n_consumed, 1, memory_order_relaxed);
+    /* librdkafka parses a message's headers on first use and keeps them:
+     * parse here, where the message is in cache, rather than in the engine
+     * thread's hand-back (10% of its time at peak) */
+    rd_kafka_headers_t *hdrs = NULL;
+    rd_kafka_message_headers(m, &hdrs);
     kf_request_t *req = NULL;
     kf_codec_error_t ce;
     memset(&ce, 0, sizeof(ce));

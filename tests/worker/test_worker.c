@@ -13,7 +13,12 @@
  *   test_worker oversize  1,000 MNIST jobs of 1-4 rows, every 25th of 3.5 x
  *                         max_batch rows: each answered once, the big ones by
  *                         ONE OK result of all their rows equal to the engine
- *                         run on the whole job; every commit reaches the end */
+ *                         run on the whole job; every commit reaches the end
+ *
+ * In every scenario each job carries a header (kinfer.test.id) that its
+ * result must carry back, every 10th good job names a reply_topic its
+ * result must go to instead of the output topic, and the per-job observer
+ * (on_job) must see each OK job once with consistent batch figures. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,6 +34,8 @@
 #define IN "jobs"
 #define OUT "results"
 #define DLQ "dlq"
+#define REPLY "replies"
+#define ID_HDR "kinfer.test.id"
 /* the model under test: mnist_mlp (784 -> 10) or identity16 (16 -> 16) */
 static int FEAT = 784, OUTW = 10;
 static const char *OUTNAME = "logits";
@@ -63,6 +70,11 @@ static int job_kind(int i, int poison) {
     return (i / 20) % K_N;
 }
 
+/* good jobs whose result goes to REPLY */
+static int job_replies(int i, int poison) {
+    return job_kind(i, poison) == K_GOOD && i % 10 == 5;
+}
+
 static const kf_codec_params_t *codec(void) {
     static kf_codec_params_t p;
     static int init;
@@ -74,7 +86,7 @@ static const kf_codec_params_t *codec(void) {
 }
 
 /* Encodes job i (of `kind`) into buf. */
-static void encode_job(int i, int kind, float *x, kf_buf_t *buf) {
+static void encode_job(int i, int kind, int reply, float *x, kf_buf_t *buf) {
     char id[32];
     snprintf(id, sizeof(id), "j%d", i);
     int rows = kind == K_ROWS ? WK_MAX_BATCH + 1 : job_rows(i);
@@ -94,6 +106,7 @@ static void encode_job(int i, int kind, float *x, kf_buf_t *buf) {
     r.model = kind == K_MODEL ? "nope" : "m";
     r.inputs = &t;
     r.n_inputs = 1;
+    r.reply_topic = reply ? REPLY : NULL;
     if (kind == K_DEADLINE) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -111,7 +124,7 @@ static void encode_job(int i, int kind, float *x, kf_buf_t *buf) {
 }
 
 typedef struct answers {
-    int n;
+    int n, poison;
     int *ok, *err, *dlq;
     kf_result_status_t *status;
     int bad_outputs;
@@ -143,6 +156,17 @@ static void on_result(void *opaque, const rd_kafka_message_t *m) {
     char want[32];
     snprintf(want, sizeof(want), "j%d", id);
     WK_CHECK(!strcmp(r->id, want), "result id %s under key %s", r->id, want);
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    WK_CHECK(!strcmp(topic, job_replies(id, a->poison) ? REPLY : OUT), "result of %s on %s", want,
+             topic);
+    /* the job's headers are propagated */
+    rd_kafka_headers_t *h = NULL;
+    const void *hv;
+    size_t hl;
+    WK_CHECK(rd_kafka_message_headers(m, &h) == 0 &&
+                 rd_kafka_header_get_last(h, ID_HDR, &hv, &hl) == 0 && hl == strlen(want) &&
+                 !memcmp(hv, want, hl),
+             "result of %s without its job's %s header", want, ID_HDR);
     a->status[id] = r->status;
     if (r->status != KF_RESULT_OK) {
         a->err[id]++;
@@ -193,7 +217,25 @@ static void on_dlq(void *opaque, const rd_kafka_message_t *m) {
 
 static char g_model_path[4096];
 
-static kf_worker_t *start_worker(const char *bs, const char *group) {
+/* The per-job observer's tally (one engine thread calls it). */
+typedef struct observed {
+    long jobs, batches, batch_jobs, bad;
+} observed_t;
+
+static void on_job(void *user, const kf_worker_job_info_t *ji) {
+    observed_t *o = user;
+    o->jobs++;
+    if (ji->job_index >= ji->batch_jobs || ji->batch_rows == 0 || ji->queue_us < 0 ||
+        ji->compute_us < 0 || ji->handback_us < 0 ||
+        ji->latency_us < ji->queue_us + ji->compute_us + ji->handback_us)
+        o->bad++;
+    if (ji->job_index + 1 == ji->batch_jobs) { /* a batch's last job */
+        o->batches++;
+        o->batch_jobs += (long)ji->batch_jobs;
+    }
+}
+
+static kf_worker_t *start_worker(const char *bs, const char *group, observed_t *obs) {
     static const char *const topics[] = {IN, NULL};
     static const char *const kv[] = {"session.timeout.ms", "6000", "log_level", "2", NULL};
     kf_worker_params_t p = kf_worker_default_params();
@@ -212,6 +254,8 @@ static kf_worker_t *start_worker(const char *bs, const char *group) {
     p.threads = 1;
     p.commit_interval_ms = 200;
     p.exactly_once = EOS > 0;
+    p.on_job = on_job;
+    p.on_job_user = obs;
     char err[512];
     kf_worker_t *w = kf_worker_new(&p, err, sizeof(err));
     WK_CHECK(w != NULL, "%s", err);
@@ -226,16 +270,19 @@ static int run(int n, int poison) {
     wk_topic(&c, IN, 8);
     wk_topic(&c, OUT, 8);
     wk_topic(&c, DLQ, 1);
+    wk_topic(&c, REPLY, 4);
     float *x = malloc(sizeof(float) * (size_t)FEAT * BIGROWS);
     kf_buf_t buf = KF_BUF_INIT;
     rd_kafka_t *p = wk_producer(c.bootstrap);
     int expect_records = 0;
     for (int i = 0; i < n; i++) {
         int kind = job_kind(i, poison);
-        encode_job(i, kind, x, &buf);
+        encode_job(i, kind, job_replies(i, poison), x, &buf);
         char key[32];
         snprintf(key, sizeof(key), "j%d", i);
-        wk_produce(p, IN, i % 8, key, strlen(key), buf.data, buf.len, NULL);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(1);
+        rd_kafka_header_add(h, ID_HDR, -1, key, (ssize_t)strlen(key));
+        wk_produce(p, IN, i % 8, key, strlen(key), buf.data, buf.len, h);
         rd_kafka_poll(p, 0);
     }
     wk_flush(p);
@@ -246,7 +293,9 @@ static int run(int n, int poison) {
         rd_kafka_mock_push_request_errors(
             c.mc, 0 /* Produce */, 3, RD_KAFKA_RESP_ERR_INVALID_RECORD,
             RD_KAFKA_RESP_ERR_INVALID_RECORD, RD_KAFKA_RESP_ERR_INVALID_RECORD);
-    kf_worker_t *w = start_worker(c.bootstrap, "g-worker");
+    observed_t obs;
+    memset(&obs, 0, sizeof(obs));
+    kf_worker_t *w = start_worker(c.bootstrap, "g-worker", &obs);
     int64_t end = wk_now_ms() + 45000;
     while (wk_now_ms() < end) {
         kf_worker_stats_t s = kf_worker_stats(w);
@@ -290,6 +339,7 @@ static int run(int n, int poison) {
     answers_t a;
     memset(&a, 0, sizeof(a));
     a.n = n;
+    a.poison = poison;
     a.ok = calloc((size_t)n, sizeof(int));
     a.err = calloc((size_t)n, sizeof(int));
     a.dlq = calloc((size_t)n, sizeof(int));
@@ -304,13 +354,15 @@ static int run(int n, int poison) {
     pp.n_threads = 1;
     a.plan = ke_plan_new(a.model, &pp, e, sizeof(e));
     WK_CHECK(a.plan != NULL, "%s", e);
-    int n_results = 0, n_dlq = 0;
+    int n_results = 0, n_dlq = 0, n_reply = 0;
     for (int i = 0; i < n; i++) {
         int k = job_kind(i, poison);
         n_results += k != K_GARBAGE && k != K_TRUNC;
         n_dlq += k != K_GOOD && k != K_DEADLINE;
+        n_reply += job_replies(i, poison);
     }
-    wk_read_all(c.bootstrap, OUT, 8, (size_t)n_results, 60000, 5000, on_result, &a);
+    wk_read_all(c.bootstrap, OUT, 8, (size_t)(n_results - n_reply), 60000, 5000, on_result, &a);
+    wk_read_all(c.bootstrap, REPLY, 4, (size_t)n_reply, 30000, 5000, on_result, &a);
     if (n_dlq)
         wk_read_all(c.bootstrap, DLQ, 1, (size_t)n_dlq, 30000, 5000, on_dlq, &a);
 
@@ -359,6 +411,18 @@ static int run(int n, int poison) {
         big += job_kind(i, poison) == K_GOOD && job_rows(i) > WK_MAX_BATCH;
     printf("{\"oversize_jobs\":%d,\"oversize_ok\":%d}\n", big, a.big_ok);
     WK_CHECK(a.big_ok == big, "%d of %d oversize job(s) answered OK", a.big_ok, big);
+    /* the observer saw every OK job once (a clean run answers each once;
+     * after an abort, jobs run again) and whole batches */
+    long n_ok = 0;
+    for (int i = 0; i < n; i++)
+        n_ok += job_kind(i, poison) == K_GOOD;
+    printf("{\"observed_jobs\":%ld,\"observed_batches\":%ld,\"bad\":%ld}\n", obs.jobs, obs.batches,
+           obs.bad);
+    WK_CHECK(obs.bad == 0, "%ld observed job(s) with inconsistent figures", obs.bad);
+    WK_CHECK(EOS == 2 ? obs.jobs >= n_ok : obs.jobs == n_ok, "observer saw %ld jobs, %ld ran OK",
+             obs.jobs, n_ok);
+    WK_CHECK(obs.batches > 0 && obs.batch_jobs <= obs.jobs + (long)big * 4,
+             "observed %ld batches of %ld jobs", obs.batches, obs.batch_jobs);
     for (int part = 0; part < 8; part++) {
         int64_t hw = wk_high_watermark(c.bootstrap, IN, part);
         int64_t co = wk_committed(c.bootstrap, "g-worker", IN, part);

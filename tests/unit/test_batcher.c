@@ -68,6 +68,7 @@ typedef struct {
     int done;
     int ok_outputs;
     size_t batch_rows;
+    int64_t ended_us, compute_us;
     char err[256];
 } tjob_t;
 
@@ -82,6 +83,8 @@ static void on_done(void *opaque, kf_batch_job_t *job, kf_status_t st, const voi
     tjob_t *t = job->user;
     t->st = st;
     t->batch_rows = info->batch_rows;
+    t->ended_us = info->ended_us;
+    t->compute_us = info->compute_us;
     if (err)
         snprintf(t->err, sizeof(t->err), "%s", err);
     if (st == KF_OK) {
@@ -241,7 +244,9 @@ static void test_deadline_and_oversize(void **state) {
     fx_t *x = fx_new(8, 10, NULL);
     char err[256];
     job_init(&x->jobs[0], 1, 1);
-    struct timespec ts;
+    struct timespec ts, mono;
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    int64_t pushed_us = (int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000;
     clock_gettime(CLOCK_REALTIME, &ts);
     x->jobs[0].job.deadline_unix_us = (int64_t)ts.tv_sec * 1000000 - 1000000; /* 1 s ago */
     assert_int_equal(kf_batcher_push(x->b, &x->jobs[0].job, err, sizeof(err)), KF_OK);
@@ -258,6 +263,12 @@ static void test_deadline_and_oversize(void **state) {
     assert_int_equal(x->jobs[0].batch_rows, 0);
     assert_int_equal(x->jobs[1].st, KF_OK);
     assert_int_equal(x->f.run_rows[0], 2); /* the late job did not run */
+    /* the hand-back start: none for the late job; after the push and the
+     * batch's compute for the one that ran */
+    assert_int_equal(x->jobs[0].ended_us, 0);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    assert_true(x->jobs[1].ended_us >= pushed_us + x->jobs[1].compute_us);
+    assert_true(x->jobs[1].ended_us <= (int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000);
     assert_int_equal(kf_batcher_stats(x->b).deadline_exceeded, 1);
     fx_free(x);
 }

@@ -172,11 +172,16 @@ void kf_models_retain(kf_model_ref_t *ref) {
 }
 
 void kf_models_release(kf_model_ref_t *ref) {
-    if (!ref)
+    kf_models_release_n(ref, 1);
+}
+
+void kf_models_release_n(kf_model_ref_t *ref, size_t n) {
+    if (!ref || n == 0)
         return;
     kf_models_t *r = ref->reg;
     pthread_mutex_lock(&r->mu);
-    if (--ref->refs == 0 && !ref->published) {
+    ref->refs -= n;
+    if (ref->refs == 0 && !ref->published) {
         for (kf_model_ref_t **pp = &r->retired; *pp; pp = &(*pp)->next) {
             if (*pp == ref) {
                 *pp = ref->next;

@@ -46,6 +46,8 @@ kf_model_ref_t *kf_models_acquire(kf_models_t *r, const char *name, const char *
 /* Takes one more reference on an acquired version. */
 void kf_models_retain(kf_model_ref_t *ref);
 void kf_models_release(kf_model_ref_t *ref); /* NULL is a no-op */
+/* Drops n references at once (n <= those held; n = 0 or NULL: no-op). */
+void kf_models_release_n(kf_model_ref_t *ref, size_t n);
 
 void *kf_model_ref_payload(const kf_model_ref_t *ref);
 const char *kf_model_ref_name(const kf_model_ref_t *ref);

@@ -151,13 +151,12 @@ static void reject(kf_worker_t *w, rd_kafka_message_t *m, kf_request_t *req, con
     rd_kafka_message_destroy(m);
 }
 
-static void job_free(kf_wjob_t *j) {
-    kf_worker_t *w = ((kf_mv_t *)kf_model_ref_payload(j->ref))->owner;
-    atomic_fetch_sub(&w->live, 1);
+/* Frees j's memory; its model reference and its count in w->live are the
+ * caller's to drop. */
+static void job_free_mem(kf_wjob_t *j) {
     kf_wsplit_free(j->split);
     kf_request_free(j->req);
     rd_kafka_message_destroy(j->msg);
-    kf_models_release(j->ref);
     free(j);
 }
 
@@ -225,12 +224,27 @@ void kf_worker_job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, cons
  * last free (it releases the model reference): not touched after. */
 static void free_answered(kf_mv_t *mv) {
     kf_wjob_t *j = mv->freeq;
+    if (!j)
+        return;
     mv->freeq = NULL;
+    kf_worker_t *w = mv->owner;
+    kf_model_ref_t *ref = NULL; /* one release per run of jobs on the same ref */
+    size_t n_ref = 0;
+    long n = 0;
     while (j) {
         kf_wjob_t *nx = j->next_free;
-        job_free(j);
+        if (j->ref != ref) {
+            kf_models_release_n(ref, n_ref);
+            ref = j->ref;
+            n_ref = 0;
+        }
+        n_ref++;
+        n++;
+        job_free_mem(j);
         j = nx;
     }
+    kf_models_release_n(ref, n_ref); /* may destroy mv: not touched after */
+    atomic_fetch_sub(&w->live, n);
 }
 
 /* Engine thread: one job (or chunk of a split job) of a finished (or

@@ -62,6 +62,28 @@ static void test_lookup_and_swap(void **state) {
     kf_models_release(NULL);
 }
 
+/* A batch's jobs drop their references at once: the version lives until the
+ * last one goes, then is reaped. */
+static void test_release_n(void **state) {
+    (void)state;
+    payload_t v1 = {0}, v2 = {0};
+    kf_models_t *r = kf_models_new(1);
+    assert_int_equal(kf_models_publish(r, "m", "1", &v1, destroy), KF_OK);
+    kf_model_ref_t *a = kf_models_acquire(r, "m", NULL);
+    for (int i = 0; i < 4; i++)
+        assert_ptr_equal(kf_models_acquire(r, "m", NULL), a);
+    assert_int_equal(kf_models_publish(r, "m", "2", &v2, destroy), KF_OK); /* v1 retired */
+    kf_models_release_n(a, 0);
+    kf_models_release_n(NULL, 3);
+    kf_models_release_n(a, 3);
+    assert_int_equal(kf_models_reap(r), 0); /* 2 references left */
+    kf_models_release_n(a, 2);
+    assert_int_equal(kf_models_reap(r), 1);
+    assert_int_equal(v1.destroyed, 1);
+    kf_models_free(r);
+    assert_int_equal(v2.destroyed, 1);
+}
+
 static void test_replace_and_errors(void **state) {
     (void)state;
     payload_t a = {0}, b = {0}, c = {0};
@@ -82,6 +104,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookup_and_swap),
         cmocka_unit_test(test_replace_and_errors),
+        cmocka_unit_test(test_release_n),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

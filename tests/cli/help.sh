@@ -52,4 +52,8 @@ set -e
   { echo "bench usage errors exited $rc1 $rc2 $rc4, want 2"; exit 1; }
 [ $rc3 -eq 1 ] && grep -q "fp16" <<<"$err" ||
   { echo "bench gemm --precision fp16 on cpu: exit $rc3 ($err)"; exit 1; }
+h=$("$bin" bench pipeline --help) && for f in --jobs --partitions --threads --load-seconds \
+    --max-queue-delay-ms --max-batch --load-percent --peak-runs --case -X; do
+  grep -q -- "$f" <<<"$h" || { echo "kinfer bench pipeline --help does not list $f"; exit 1; }
+done
 echo "cli help: ok"

@@ -151,13 +151,16 @@ static void reject(kf_worker_t *w, rd_kafka_message_t *m, kf_request_t *req, con
     rd_kafka_message_destroy(m);
 }
 
-/* Frees j's memory; its model reference and its count in w->live are the
- * caller's to drop. */
-static void job_free_mem(kf_wjob_t *j) {
-    kf_wsplit_free(j->split);
-    kf_request_free(j->req);
-    rd_kafka_message_destroy(j->msg);
-    free(j);
+/* Frees the memory of the answered jobs chained from j (their messages
+ * are gone already). The consumer thread (or kf_worker_free). */
+static void reap_jobs(kf_wjob_t *j) {
+    while (j) {
+        kf_wjob_t *nx = j->next_free;
+        kf_wsplit_free(j->split);
+        kf_request_free(j->req);
+        free(j);
+        j = nx;
+    }
 }
 
 /* Engine thread, once per batch (at its first job). */
@@ -213,9 +216,13 @@ void kf_worker_job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, cons
                                    info->job_index};
         w->p.on_job(w->p.on_job_user, &ji);
     }
-    /* freed after the batch's last result: a job's result then waits only
-     * for the encode and produce of those before it, not for their frees
-     * (a message, a request and a job allocated on the consumer thread) */
+    /* the message goes now: once its offset is acked the consumer may
+     * close, and no message may outlive its consumer. The rest is released
+     * after the batch's last result (a job's result then waits only for the
+     * encode and produce of those before it) and freed by the consumer
+     * thread. */
+    rd_kafka_message_destroy(j->msg);
+    j->msg = NULL;
     j->next_free = mv->freeq;
     mv->freeq = j;
 }
@@ -231,20 +238,26 @@ static void free_answered(kf_mv_t *mv) {
     kf_model_ref_t *ref = NULL; /* one release per run of jobs on the same ref */
     size_t n_ref = 0;
     long n = 0;
-    while (j) {
-        kf_wjob_t *nx = j->next_free;
+    kf_wjob_t *head = j, *tail = j;
+    for (; j; j = j->next_free) {
         if (j->ref != ref) {
             kf_models_release_n(ref, n_ref);
             ref = j->ref;
             n_ref = 0;
         }
+        j->ref = NULL;
         n_ref++;
         n++;
-        job_free_mem(j);
-        j = nx;
+        tail = j;
     }
     kf_models_release_n(ref, n_ref); /* may destroy mv: not touched after */
     atomic_fetch_sub(&w->live, n);
+    /* hand the chain to the consumer thread */
+    kf_wjob_t *old = atomic_load_explicit(&w->reap, memory_order_relaxed);
+    do
+        tail->next_free = old;
+    while (!atomic_compare_exchange_weak_explicit(&w->reap, &old, head, memory_order_release,
+                                                  memory_order_relaxed));
 }
 
 /* Engine thread: one job (or chunk of a split job) of a finished (or
@@ -331,6 +344,8 @@ static void on_msg(void *opaque, rd_kafka_message_t *m) {
     kf_worker_t *w = opaque;
     int64_t t0_us = kf_worker_mono_us();
     atomic_fetch_add_explicit(&w->n_consumed, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&w->reap, memory_order_relaxed))
+        reap_jobs(atomic_exchange_explicit(&w->reap, NULL, memory_order_acquire));
     /* librdkafka parses a message's headers on first use and keeps them:
      * parse here, where the message is in cache, rather than in the engine
      * thread's hand-back (10% of its time at peak) */
@@ -643,6 +658,7 @@ void kf_worker_free(kf_worker_t *w) {
             break;
         kf_mv_stop(mv);
     }
+    reap_jobs(atomic_exchange(&w->reap, NULL));
     kf_models_free(w->models);
     kf_result_producer_free(w->rp);
     kf_offsets_free(w->offs);

@@ -47,6 +47,12 @@ struct kf_worker {
     kf_model_batching_t *batching; /* per-model overrides (guarded by mu) */
     size_t n_batching;
     atomic_long live; /* jobs queued or running (pushed, not yet freed) */
+    /* answered jobs (chained by next_free) whose request and job memory the
+     * consumer thread frees: it allocated them, so its frees and its next
+     * mallocs stay in its own malloc cache; freed from another thread they
+     * were ~40% of the consumer thread's time at peak (_int_malloc,
+     * _int_free) */
+    _Atomic(struct kf_wjob *) reap;
     char txn_id[320]; /* exactly-once: transactional.id */
 };
 

@@ -40,6 +40,14 @@ static int64_t mono_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A few ms coarse, and cheaper: for the poll loop's commit timer, read once
+ * per consumed message. */
+static int64_t coarse_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 kf_consumer_params_t kf_consumer_default_params(void) {
     kf_consumer_params_t p;
     memset(&p, 0, sizeof(p));
@@ -316,7 +324,7 @@ static int await_assignor_state(kf_consumer_t *c, int bound_ms) {
 static void *poll_main(void *arg) {
     kf_consumer_t *c = arg;
     pthread_setname_np(pthread_self(), "kf-consumer");
-    int64_t next_commit = mono_ms() + c->p.commit_interval_ms;
+    int64_t next_commit = coarse_ms() + c->p.commit_interval_ms;
     while (!atomic_load(&c->stop)) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 50);
         refill(c, m);
@@ -335,7 +343,7 @@ static void *poll_main(void *arg) {
         } else if (atomic_load(&c->paused) && inflight < c->p.low_mark) {
             set_paused(c, 0);
         }
-        int64_t now = mono_ms();
+        int64_t now = coarse_ms();
         if (now >= next_commit) {
             commit_async(c);
             next_commit = now + c->p.commit_interval_ms;

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,7 +29,9 @@ struct kf_offsets {
     pthread_cond_t cv;
     kf_part_t *parts;
     size_t nparts, capparts;
-    size_t inflight_total;
+    atomic_size_t inflight_total; /* changed under mu; read without it by
+                                   * kf_offsets_inflight(NULL), once per
+                                   * consumed message */
 };
 
 kf_offsets_t *kf_offsets_new(void) {
@@ -201,14 +204,11 @@ out:
 size_t kf_offsets_inflight(kf_offsets_t *t, const char *topic, int32_t partition) {
     if (!t)
         return 0;
+    if (!topic)
+        return atomic_load_explicit(&t->inflight_total, memory_order_relaxed);
     pthread_mutex_lock(&t->mu);
-    size_t n;
-    if (!topic) {
-        n = t->inflight_total;
-    } else {
-        kf_part_t *p = part_find(t, topic, partition);
-        n = p ? p->len : 0;
-    }
+    kf_part_t *p = part_find(t, topic, partition);
+    size_t n = p ? p->len : 0;
     pthread_mutex_unlock(&t->mu);
     return n;
 }

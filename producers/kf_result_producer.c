@@ -361,9 +361,11 @@ static rec_t *rec_new(const kf_origin_t *o, int is_dlq) {
     return r;
 }
 
-/* The cached handle of `topic`, created on first use; NULL once the cache
- * is full (the caller then names the topic). */
-static rd_kafka_topic_t *topic_handle(kf_result_producer_t *rp, const char *topic) {
+/* The cached handle of `topic`, created on first use. Once the cache is
+ * full (or the entry cannot be made), a new handle that the caller destroys
+ * after producing (*owned = 1). NULL when librdkafka cannot make one. */
+static rd_kafka_topic_t *topic_handle(kf_result_producer_t *rp, const char *topic, int *owned) {
+    *owned = 0;
     int n = atomic_load_explicit(&rp->n_topics, memory_order_acquire);
     for (int i = 0; i < n; i++)
         if (!strcmp(rp->topics[i].name, topic))
@@ -386,6 +388,10 @@ static rd_kafka_topic_t *topic_handle(kf_result_producer_t *rp, const char *topi
         }
     }
     pthread_mutex_unlock(&rp->mu);
+    if (!rkt) {
+        rkt = rd_kafka_topic_new(rp->rk, topic, NULL);
+        *owned = rkt != NULL;
+    }
     return rkt;
 }
 
@@ -393,16 +399,18 @@ static kf_status_t produce(kf_result_producer_t *rp, const char *topic, const vo
                            size_t key_len, const void *value, size_t value_len,
                            rd_kafka_headers_t *h, rec_t *rec) {
     atomic_fetch_add(&rp->outstanding, 1);
-    rd_kafka_topic_t *rkt = topic_handle(rp, topic);
-    rd_kafka_resp_err_t e =
-        rkt ? rd_kafka_producev(rp->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key, key_len),
-                                RD_KAFKA_V_VALUE((void *)value, value_len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
-                                RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END)
-            : rd_kafka_producev(rp->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
-                                RD_KAFKA_V_VALUE((void *)value, value_len),
-                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
-                                RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END);
+    int owned;
+    rd_kafka_topic_t *rkt = topic_handle(rp, topic, &owned);
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__FAIL;
+    if (rkt)
+        e = rd_kafka_producev(rp->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY(key, key_len),
+                              RD_KAFKA_V_VALUE((void *)value, value_len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY | RD_KAFKA_MSG_F_BLOCK),
+                              RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(rec), RD_KAFKA_V_END);
+    else if (rd_kafka_last_error())
+        e = rd_kafka_last_error();
+    if (owned)
+        rd_kafka_topic_destroy(rkt); /* the record holds its own reference */
     if (e) {
         atomic_fetch_sub(&rp->outstanding, 1);
         if (rp->txn)

@@ -227,8 +227,9 @@ void kf_worker_job_result(kf_worker_t *w, kf_wjob_t *j, kf_status_t status, cons
     mv->freeq = j;
 }
 
-/* Frees the answered jobs of mv's last batch. mv may be destroyed by the
- * last free (it releases the model reference): not touched after. */
+/* Releases the answered jobs of mv's last batch (model references, live
+ * count) and hands their memory to the consumer thread. mv may be
+ * destroyed by the last release: not touched after it. */
 static void free_answered(kf_mv_t *mv) {
     kf_wjob_t *j = mv->freeq;
     if (!j)

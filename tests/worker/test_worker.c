@@ -17,7 +17,7 @@
  *
  * In every scenario each job carries a header (kinfer.test.id) that its
  * result must carry back, every 10th good job names a reply_topic its
- * result must go to instead of the output topic, and the per-job observer
+ * result must go to instead of the output topic (20 of them), and the per-job observer
  * (on_job) must see each OK job once with consistent batch figures. */
 #include <inttypes.h>
 #include <math.h>
@@ -34,7 +34,8 @@
 #define IN "jobs"
 #define OUT "results"
 #define DLQ "dlq"
-#define REPLY "replies"
+/* reply topics: more than the result producer caches handles for (16) */
+#define N_REPLY 20
 #define ID_HDR "kinfer.test.id"
 /* the model under test: mnist_mlp (784 -> 10) or identity16 (16 -> 16) */
 static int FEAT = 784, OUTW = 10;
@@ -70,9 +71,17 @@ static int job_kind(int i, int poison) {
     return (i / 20) % K_N;
 }
 
-/* good jobs whose result goes to REPLY */
+/* good jobs whose result goes to a reply topic: which one (0..N_REPLY-1),
+ * or -1 for the output topic */
 static int job_replies(int i, int poison) {
-    return job_kind(i, poison) == K_GOOD && i % 10 == 5;
+    return job_kind(i, poison) == K_GOOD && i % 10 == 5 ? (i / 10) % N_REPLY : -1;
+}
+
+static const char *reply_topic(int k) {
+    static char names[N_REPLY][32];
+    if (!names[k][0])
+        snprintf(names[k], sizeof(names[k]), "replies.%d", k);
+    return names[k];
 }
 
 static const kf_codec_params_t *codec(void) {
@@ -106,7 +115,7 @@ static void encode_job(int i, int kind, int reply, float *x, kf_buf_t *buf) {
     r.model = kind == K_MODEL ? "nope" : "m";
     r.inputs = &t;
     r.n_inputs = 1;
-    r.reply_topic = reply ? REPLY : NULL;
+    r.reply_topic = reply >= 0 ? reply_topic(reply) : NULL;
     if (kind == K_DEADLINE) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -157,8 +166,8 @@ static void on_result(void *opaque, const rd_kafka_message_t *m) {
     snprintf(want, sizeof(want), "j%d", id);
     WK_CHECK(!strcmp(r->id, want), "result id %s under key %s", r->id, want);
     const char *topic = rd_kafka_topic_name(m->rkt);
-    WK_CHECK(!strcmp(topic, job_replies(id, a->poison) ? REPLY : OUT), "result of %s on %s", want,
-             topic);
+    int rk = job_replies(id, a->poison);
+    WK_CHECK(!strcmp(topic, rk >= 0 ? reply_topic(rk) : OUT), "result of %s on %s", want, topic);
     /* the job's headers are propagated */
     rd_kafka_headers_t *h = NULL;
     const void *hv;
@@ -270,7 +279,8 @@ static int run(int n, int poison) {
     wk_topic(&c, IN, 8);
     wk_topic(&c, OUT, 8);
     wk_topic(&c, DLQ, 1);
-    wk_topic(&c, REPLY, 4);
+    for (int k = 0; k < N_REPLY; k++)
+        wk_topic(&c, reply_topic(k), 1);
     float *x = malloc(sizeof(float) * (size_t)FEAT * BIGROWS);
     kf_buf_t buf = KF_BUF_INIT;
     rd_kafka_t *p = wk_producer(c.bootstrap);
@@ -359,10 +369,13 @@ static int run(int n, int poison) {
         int k = job_kind(i, poison);
         n_results += k != K_GARBAGE && k != K_TRUNC;
         n_dlq += k != K_GOOD && k != K_DEADLINE;
-        n_reply += job_replies(i, poison);
+        n_reply += job_replies(i, poison) >= 0;
     }
     wk_read_all(c.bootstrap, OUT, 8, (size_t)(n_results - n_reply), 60000, 5000, on_result, &a);
-    wk_read_all(c.bootstrap, REPLY, 4, (size_t)n_reply, 30000, 5000, on_result, &a);
+    const char *replies[N_REPLY];
+    for (int k = 0; k < N_REPLY; k++)
+        replies[k] = reply_topic(k);
+    wk_read_topics(c.bootstrap, replies, N_REPLY, 1, (size_t)n_reply, 30000, 5000, on_result, &a);
     if (n_dlq)
         wk_read_all(c.bootstrap, DLQ, 1, (size_t)n_dlq, 30000, 5000, on_dlq, &a);
 

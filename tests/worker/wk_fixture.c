@@ -73,6 +73,12 @@ void wk_flush(rd_kafka_t *p) {
 
 size_t wk_read_all(const char *bootstrap, const char *topic, int partitions, size_t want,
                    int timeout_ms, int idle_ms, wk_record_fn fn, void *opaque) {
+    return wk_read_topics(bootstrap, &topic, 1, partitions, want, timeout_ms, idle_ms, fn, opaque);
+}
+
+size_t wk_read_topics(const char *bootstrap, const char *const *topics, int n_topics,
+                      int partitions, size_t want, int timeout_ms, int idle_ms, wk_record_fn fn,
+                      void *opaque) {
     char err[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, err, sizeof(err));
@@ -84,9 +90,11 @@ size_t wk_read_all(const char *bootstrap, const char *topic, int partitions, siz
     WK_CHECK(c != NULL, "%s", err);
     rd_kafka_poll_set_consumer(c);
     int eofs = 0;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
-    for (int i = 0; i < partitions; i++)
-        rd_kafka_topic_partition_list_add(l, topic, i)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n_topics * partitions);
+    for (int t = 0; t < n_topics; t++)
+        for (int i = 0; i < partitions; i++)
+            rd_kafka_topic_partition_list_add(l, topics[t], i)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    partitions *= n_topics; /* every one must reach its end */
     WK_CHECK(rd_kafka_assign(c, l) == RD_KAFKA_RESP_ERR_NO_ERROR, "assign");
     rd_kafka_topic_partition_list_destroy(l);
     size_t n = 0;

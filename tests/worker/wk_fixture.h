@@ -38,6 +38,10 @@ void wk_flush(rd_kafka_t *p);
 typedef void (*wk_record_fn)(void *opaque, const rd_kafka_message_t *m);
 size_t wk_read_all(const char *bootstrap, const char *topic, int partitions, size_t want,
                    int timeout_ms, int idle_ms, wk_record_fn fn, void *opaque);
+/* The same over `partitions` partitions of each of n_topics topics. */
+size_t wk_read_topics(const char *bootstrap, const char *const *topics, int n_topics,
+                      int partitions, size_t want, int timeout_ms, int idle_ms, wk_record_fn fn,
+                      void *opaque);
 
 /* Committed offset of group/topic/partition (-1001 = none). */
 int64_t wk_committed(const char *bootstrap, const char *group, const char *topic,

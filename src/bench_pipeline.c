@@ -121,9 +121,6 @@ typedef struct pipe {
     kf_worker_t *w;
 } pipe_t;
 
-static int pipe_create(bench_t *b, const bcase_t *bc, const char *out, pipe_t *p, jobrec_t *rec,
-                       const char **topics, const char *group);
-
 /* Starts the pipeline under test. */
 static int pipe_start(bench_t *b, const bcase_t *bc, const char *in, const char *out, pipe_t *p,
                       jobrec_t *rec) {
@@ -131,11 +128,6 @@ static int pipe_start(bench_t *b, const bcase_t *bc, const char *in, const char 
     char group[64];
     snprintf(group, sizeof(group), "bench-%d", b->round);
     memset(p, 0, sizeof(*p));
-    return pipe_create(b, bc, out, p, rec, topics, group);
-}
-
-static int pipe_create(bench_t *b, const bcase_t *bc, const char *out, pipe_t *p, jobrec_t *rec,
-                       const char **topics, const char *group) {
     char e[512];
     if (!bc->model) {
         p->pass.out = out;

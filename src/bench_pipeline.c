@@ -59,7 +59,7 @@ typedef struct bench {
     int delay_ms;                   /* the worker's max_queue_delay_ms */
     int64_t max_batch;              /* the worker's max_batch */
     int peak_runs;                  /* backlog runs per case (median taken) */
-    const char *fetch_wait;         /* fetch.wait.max.ms of every consumer */
+    const char *fetch_wait;         /* fetch.wait.max.ms of the latency phases' consumers */
 } bench_t;
 
 /* ---- passthrough pipeline ---------------------------------------------------- */
@@ -124,11 +124,11 @@ typedef struct pipe {
 /* Starts the pipeline under test. */
 static int pipe_start(bench_t *b, const bcase_t *bc, const char *in, const char *out, pipe_t *p,
                       jobrec_t *rec) {
+    char e[512];
     const char *topics[] = {in, NULL};
     char group[64];
     snprintf(group, sizeof(group), "bench-%d", b->round);
     memset(p, 0, sizeof(*p));
-    char e[512];
     if (!bc->model) {
         p->pass.out = out;
         p->pass.offs = kf_offsets_new();
@@ -669,7 +669,7 @@ int kf_bench_pipeline(int argc, char **argv) {
     for (int i = 0; i < 4; i++)
         b.kv_lat[nl++] = b.kv[i];
     b.kv_lat[nl++] = "fetch.wait.max.ms";
-    b.kv_lat[nl++] = "1";
+    b.kv_lat[nl++] = "1";         /* b.fetch_wait unless -X (below) sets it */
     for (int i = 4; i < nkv; i++) /* -X last: it wins */
         b.kv_lat[nl++] = b.kv[i];
     b.cur_kv = b.kv;

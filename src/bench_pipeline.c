@@ -455,7 +455,8 @@ static int run_case(bench_t *b, const bcase_t *bc, result_t *res) {
     /* phase 2: the end-to-end peak, with the load generator and the reader
      * running beside the pipeline as in the latency phase */
     lat_reader_t r;
-    if (flow(b, bc, 0, b->backlog, NULL, &r, &res->offered) != 0)
+    double flat_out; /* the generator's own rate here; not reported */
+    if (flow(b, bc, 0, b->backlog, NULL, &r, &flat_out) != 0)
         return -1;
     res->e2e_peak = r.t90 > r.t10 ? (double)(r.n * 8 / 10) * 1e6 / (double)(r.t90 - r.t10) : 0;
     free(r.lat);
